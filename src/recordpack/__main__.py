@@ -1,0 +1,5 @@
+"""``python -m recordpack``."""
+
+from recordpack.cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""Sort a document into the fixed vocabulary of categories, and say why.
+
+Rules are data (``data/rules/categories.toml``). Content decides first: a document's own title in
+its first lines beats section headers, headers beat vocabulary, and anything found under a
+quoting section ("Results", "Labs", "Clinical history") counts little, because notes quote other
+documents. The file or folder name is only a hint, used when the text says too little.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePosixPath
+
+from recordpack.errors import RuleDataError
+from recordpack.models import Category
+from recordpack.rules import load_rules, require
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """A category with the reason for it, a confidence word and the document's own title."""
+
+    category: Category
+    reason: str
+    confidence: str  # high | medium | low
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    category: Category
+    titles: re.Pattern[str] | None
+    headers: re.Pattern[str] | None
+    keywords: re.Pattern[str] | None
+    names: re.Pattern[str] | None
+    modalities: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    rules: tuple[_Rule, ...]
+    quoting: re.Pattern[str]
+    any_header: re.Pattern[str]
+    weights: dict[str, float]
+
+
+def _phrases(words: list[str]) -> str:
+    return "|".join(re.escape(w.strip()) for w in sorted(words, key=len, reverse=True) if w.strip())
+
+
+def _anywhere(words: list[str]) -> re.Pattern[str] | None:
+    return re.compile(rf"(?<!\w)(?:{_phrases(words)})(?!\w)", re.I) if words else None
+
+
+def _header(words: list[str]) -> re.Pattern[str] | None:
+    """A header: at the start of a line (after an optional number), then a colon or the line end."""
+    if not words:
+        return None
+    return re.compile(rf"^\s*(?:\d+[.)]\s*)?(?:{_phrases(words)})\s*(?::|$)", re.I)
+
+
+@cache
+def load_category_rules() -> _Rules:
+    """Load and validate the bundled category rules once per process."""
+    data = load_rules("categories.toml")
+    where = "data/rules/categories.toml"
+    scoring = require(data, "scoring", dict, where)
+    rules = []
+    all_headers: list[str] = []
+    for n, entry in enumerate(require(data, "category", list, where)):
+        here = f"{where}: category #{n + 1}"
+        try:
+            category = Category(require(entry, "id", str, here))
+        except ValueError as exc:
+            raise RuleDataError(f"{here}: unknown category id {entry['id']!r}") from exc
+        lists: dict[str, list[str]] = {
+            key: require(entry, key, list, f"{here} ({category})") if key in entry else []
+            for key in ("titles", "headers", "keywords", "names", "modalities")
+        }
+        all_headers += lists["headers"]
+        rules.append(
+            _Rule(
+                category=category,
+                titles=_anywhere(lists["titles"]),
+                headers=_header(lists["headers"]),
+                keywords=_anywhere(lists["keywords"]),
+                names=_anywhere(lists["names"]),
+                modalities=frozenset(m.upper() for m in lists["modalities"]),
+            )
+        )
+    missing = set(Category) - {r.category for r in rules}
+    if missing:
+        raise RuleDataError(f"{where}: no rules for categories {sorted(missing)}")
+    quoting = require(require(data, "quoting", dict, where), "headers", list, f"{where} [quoting]")
+    weights = {k: float(v) for k, v in scoring.items()}
+    pattern = _header(quoting)
+    assert pattern is not None  # noqa: S101 - validated non-empty above
+    any_header = _header(all_headers)
+    assert any_header is not None  # noqa: S101
+    return _Rules(tuple(rules), pattern, any_header, weights)
+
+
+def classify_text(text: str, name: str = "") -> Classification:
+    """Classify a document from its text, with its path as a weak hint."""
+    config = load_category_rules()
+    w = config.weights
+    lines = [line.strip() for line in text.splitlines()]
+    quoted = _quoted_lines(lines, config)
+    title_zone = [(n, line) for n, line in enumerate(lines[: int(w["title_lines"])]) if line]
+    name_hint = _name_words(name)
+
+    scored: list[tuple[float, int, Category, list[str], str]] = []
+    first_title = ""
+    for order, rule in enumerate(config.rules):
+        score, signals, title = _score(rule, lines, quoted, title_zone, w)
+        first_title = first_title or title
+        scored.append((score, -order, rule.category, signals, title))
+    score, _, category, signals, title = max(scored)
+
+    if score >= w["minimum"]:
+        confidence = "high" if score >= w["title"] else "medium"
+        return Classification(category, "; ".join(signals), confidence, title or first_title)
+    for rule in config.rules:
+        if rule.names and (m := rule.names.search(name_hint)):
+            return Classification(
+                rule.category,
+                f"name '{m.group(0)}' (a hint only: the text says too little)",
+                "low",
+                first_title,
+            )
+    reason = "no text to read" if not text.strip() else "no category signals in the text"
+    return Classification(Category.OTHER, reason, "low", first_title)
+
+
+def classify_dicom(modality: str) -> Classification:
+    """A DICOM study is ``imaging`` whatever its modality; the reason names the modality."""
+    return Classification(Category.IMAGING, f"DICOM study, modality {modality}", "high")
+
+
+def _score(
+    rule: _Rule,
+    lines: list[str],
+    quoted: list[bool],
+    title_zone: list[tuple[int, str]],
+    w: dict[str, float],
+) -> tuple[float, list[str], str]:
+    score = 0.0
+    signals: list[str] = []
+    title = ""
+    if rule.titles:
+        # The document's own title has no "label:" and is often in capitals: "SURGICAL
+        # PATHOLOGY REPORT" rather than a letterhead that mentions "Anatomic Pathology", or
+        # "Comparison: prior mammogram".
+        matches = [
+            (line.isupper(), len(m.group(0)) / len(line), -n, line, m.group(0))
+            for n, line in title_zone
+            if len(line) <= 100 and ":" not in line and (m := rule.titles.search(line))
+        ]
+        if matches:
+            *_, title, phrase = max(matches)
+            score += w["title"]
+            signals.append(f"title '{phrase}'")
+    if rule.headers:
+        found: dict[str, float] = {}
+        for line, is_quoted in zip(lines, quoted, strict=True):
+            if m := rule.headers.match(line):
+                key = m.group(0).strip(" :").lower()
+                found[key] = max(found.get(key, 0.0), w["quoted_weight"] if is_quoted else 1.0)
+        if found:
+            score += w["header"] * sum(found.values())
+            signals.append("headers " + ", ".join(sorted(found)))
+    if rule.keywords:
+        words: dict[str, float] = {}
+        for line, is_quoted in zip(lines, quoted, strict=True):
+            for m in rule.keywords.finditer(line):
+                key = m.group(0).lower()
+                words[key] = max(words.get(key, 0.0), w["quoted_weight"] if is_quoted else 1.0)
+        best = sorted(words.values(), reverse=True)[: int(w["keyword_cap"])]
+        if best:
+            score += w["keyword"] * sum(best)
+            signals.append("words " + ", ".join(sorted(words)[:6]))
+    return score, signals, title
+
+
+def _quoted_lines(lines: list[str], config: _Rules) -> list[bool]:
+    """Mark the lines that sit under a quoting header until the next other header."""
+    marks = []
+    quoting = False
+    for line in lines:
+        if config.quoting.match(line):
+            quoting = True
+        elif config.any_header.match(line):
+            quoting = False
+        marks.append(quoting)
+    return marks
+
+
+def _name_words(name: str) -> str:
+    """File and folder names as words: ``Labs/2024_cbc.pdf`` -> ``labs 2024 cbc``."""
+    path = PurePosixPath(name)
+    parts = [*path.parent.parts, path.stem]
+    return re.sub(r"[_\-.()\[\]]+", " ", " ".join(parts)).lower()

@@ -1,0 +1,183 @@
+"""DICOM: headers only, never pixels; and the file list of a DICOMDIR.
+
+``specific_tags`` plus ``stop_before_pixels`` reads the dozen elements needed to group files
+into studies and series, which is the fastest way pydicom offers (TECH.md §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+import warnings
+from typing import BinaryIO
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from recordpack.models import Kind
+from recordpack.readers.base import DicomHeader, ReadError, Reading
+
+_TAGS = [
+    "SpecificCharacterSet",
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Modality",
+    "StudyDate",
+    "SeriesDate",
+    "AcquisitionDate",
+    "ContentDate",
+    "StudyDescription",
+    "SeriesDescription",
+    "SeriesNumber",
+    "BodyPartExamined",
+    "NumberOfFrames",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "AccessionNumber",
+    "InstitutionName",
+    "MIMETypeOfEncapsulatedDocument",
+    "EncapsulatedDocument",
+    "DocumentTitle",
+]
+_DATE_TAGS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
+_ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
+
+
+def read_dicom_headers(stream: BinaryIO, size: int) -> Reading:
+    """Read the grouping and dating headers of one DICOM file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns about every odd value; we want facts
+            ds = pydicom.dcmread(stream, stop_before_pixels=True, specific_tags=_TAGS, force=True)
+    except (InvalidDicomError, EOFError, OSError, ValueError, struct.error, KeyError) as exc:
+        raise ReadError(
+            f"damaged DICOM file ({type(exc).__name__}: {exc})",
+            "copy it again from the imaging CD or download",
+        ) from exc
+    _check_pixel_data_length(stream, size, ds)
+
+    if ds.get("SOPClassUID") == _ENCAPSULATED_PDF and ds.get("EncapsulatedDocument"):
+        return _encapsulated_pdf(ds)
+
+    study_uid = str(ds.get("StudyInstanceUID", "") or "")
+    sop_uid = str(ds.get("SOPInstanceUID", "") or "")
+    if not study_uid and not sop_uid:
+        raise ReadError(
+            "not an image: the DICOM file has no study or instance identifiers",
+            "if it came off an imaging CD, copy the whole disc again",
+        )
+    header = DicomHeader(
+        study_uid=study_uid,
+        series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
+        sop_uid=sop_uid,
+        modality=str(ds.get("Modality", "") or "OT").upper(),
+        dates={f"dicom:{tag}": d for tag in _DATE_TAGS if (d := parse_da(ds.get(tag)))},
+        study_description=_text(ds.get("StudyDescription")),
+        series_description=_text(ds.get("SeriesDescription")),
+        series_number=_int(ds.get("SeriesNumber")),
+        body_part=_text(ds.get("BodyPartExamined")),
+        frames=max(1, _int(ds.get("NumberOfFrames")) or 1),
+        patient_name=_text(ds.get("PatientName")).replace("^", " ").strip(),
+        patient_id=_text(ds.get("PatientID")),
+        birth_date=_text(ds.get("PatientBirthDate")),
+        accession=_text(ds.get("AccessionNumber")),
+        institution=_text(ds.get("InstitutionName")),
+    )
+    return Reading(kind=Kind.DICOM, dicom=header, dates=header.dates)
+
+
+def _encapsulated_pdf(ds: pydicom.Dataset) -> Reading:
+    """A PDF report wrapped in DICOM (Modality DOC): it is a document, so read it as one."""
+    from recordpack.readers.pdf import read_pdf
+
+    data = bytes(ds.EncapsulatedDocument).rstrip(b"\x00")
+    inner = read_pdf(io.BytesIO(data))
+    dates = {f"dicom:{tag}": d for tag in _DATE_TAGS if (d := parse_da(ds.get(tag)))}
+    return Reading(
+        kind=Kind.DICOM,
+        text=inner.text,
+        pages=inner.pages,
+        title=_text(ds.get("DocumentTitle")) or inner.title,
+        dates={**inner.dates, **dates},
+        facts={**inner.facts, "encapsulated": "pdf"},
+        warnings=inner.warnings,
+    )
+
+
+def _check_pixel_data_length(stream: BinaryIO, size: int, ds: pydicom.Dataset) -> None:
+    """Catch a file cut short in its image data without reading the image.
+
+    After ``stop_before_pixels`` the stream sits on the Pixel Data tag; its declared length
+    says where the file must end.
+    """
+    start = stream.tell()
+    head = stream.read(12)
+    if len(head) < 8:
+        return
+    little = ds.file_meta.get("TransferSyntaxUID") != "1.2.840.10008.1.2.2"
+    endian = "<" if little else ">"
+    group, element = struct.unpack(endian + "HH", head[:4])
+    if (group, element) != (0x7FE0, 0x0010):
+        return
+    if head[4:6] in (b"OB", b"OW", b"OF", b"UN"):
+        if len(head) < 12:
+            return
+        (length,) = struct.unpack(endian + "I", head[8:12])
+        header_len = 12
+    else:
+        (length,) = struct.unpack(endian + "I", head[4:8])
+        header_len = 8
+    if length != 0xFFFFFFFF and start + header_len + length > size:
+        raise ReadError(
+            f"truncated DICOM file: image data ends after {size - start - header_len:,} of "
+            f"{length:,} bytes",
+            "copy it again from the imaging CD or download",
+        )
+
+
+def read_dicomdir(stream: BinaryIO) -> list[str]:
+    """Return the referenced file paths (POSIX, as written on the medium) of a DICOMDIR."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(stream, force=True)
+        records = ds.get("DirectoryRecordSequence") or []
+    except (InvalidDicomError, EOFError, OSError, ValueError, struct.error, KeyError) as exc:
+        raise ReadError(
+            f"damaged DICOMDIR ({type(exc).__name__}: {exc})",
+            "the images are read directly; copy the disc again if some are missing",
+        ) from exc
+    paths = []
+    for record in records:
+        ref = record.get("ReferencedFileID")
+        if ref:
+            parts = [ref] if isinstance(ref, str) else list(ref)
+            paths.append("/".join(str(p).strip() for p in parts))
+    return paths
+
+
+def parse_da(value: object) -> dt.date | None:
+    """Parse a DICOM DA value (YYYYMMDD); empty or malformed values give None."""
+    s = str(value or "").strip().replace(".", "")
+    if len(s) != 8 or not s.isdigit():
+        return None
+    try:
+        date = dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    except ValueError:
+        return None
+    return date if date.year > 1900 else None
+
+
+def _text(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None

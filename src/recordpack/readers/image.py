@@ -1,0 +1,62 @@
+"""Photos and scans: size, page count, and the date the photo was taken (EXIF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import BinaryIO
+
+from PIL import Image, UnidentifiedImageError
+
+from recordpack.models import Kind
+from recordpack.readers.base import ReadError, Reading
+
+MAX_PIXELS = 180_000_000  # a 600-dpi A3 scan is ~70 MP; more than this is a decompression bomb
+_EXIF_IFD = 0x8769
+_DATE_TIME_ORIGINAL = 0x9003
+_DATE_TIME = 0x0132
+
+
+def read_image(stream: BinaryIO, kind: Kind) -> Reading:
+    """Read an image's header (not its pixels) and its EXIF capture date."""
+    if kind is Kind.HEIC:
+        raise ReadError(
+            "HEIC photo: this format cannot be read without extra software",
+            "export it as JPEG (iPhone: Settings > Camera > Formats > Most Compatible)",
+        )
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(stream) as img:
+                width, height = img.size
+                frames = getattr(img, "n_frames", 1)
+                exif = img.getexif()
+                taken = exif.get_ifd(_EXIF_IFD).get(_DATE_TIME_ORIGINAL) or exif.get(_DATE_TIME)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ReadError(
+            f"image too large to be a document page ({exc})",
+            "if it is a real scan, re-scan it at 300 dpi",
+        ) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ReadError(
+            f"damaged or unreadable image ({type(exc).__name__}: {exc})",
+            "take the photo or scan again, or export it again",
+        ) from exc
+    dates: dict[str, dt.date] = {}
+    if isinstance(taken, str) and (date := _exif_date(taken)):
+        dates["exif:DateTimeOriginal"] = date
+    return Reading(
+        kind=kind,
+        pages=frames,
+        dates=dates,
+        facts={"width": width, "height": height, "scanned": True},
+    )
+
+
+def _exif_date(value: str) -> dt.date | None:
+    """EXIF dates look like ``2025:03:14 09:30:00``."""
+    try:
+        return dt.datetime.strptime(value.strip()[:10], "%Y:%m:%d").date()  # noqa: DTZ007
+    except ValueError:
+        return None

@@ -1,0 +1,30 @@
+"""Load the rule and checklist files shipped as package data, or a user's own file."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from typing import Any
+
+from recordpack.errors import RuleDataError
+
+
+def load_rules(name: str) -> dict[str, Any]:
+    """Parse ``data/rules/<name>``; a broken bundled file is a bug, reported with its name."""
+    resource = resources.files("recordpack") / "data" / "rules" / name
+    try:
+        return tomllib.loads(resource.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleDataError(f"rules file data/rules/{name}: {exc}") from exc
+
+
+def require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    """Return ``data[key]`` if it has the expected type, else a precise :class:`RuleDataError`."""
+    if key not in data:
+        raise RuleDataError(f"{where}: missing key '{key}'")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise RuleDataError(
+            f"{where}: key '{key}' should be a {kind.__name__}, not {type(value).__name__}"
+        )
+    return value

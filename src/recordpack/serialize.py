@@ -1,0 +1,120 @@
+"""Machine-readable forms of a timeline: the stable JSON shape (see README) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections import Counter
+from typing import Any
+
+from recordpack.models import Category, Item, Problem, Severity, Source, Timeline
+
+TIMELINE_COLUMNS = (
+    "index",
+    "date",
+    "date_source",
+    "date_ambiguous",
+    "category",
+    "title",
+    "pages",
+    "images",
+    "modality",
+    "reason",
+    "path",
+)
+
+
+def printable(path: str) -> str:
+    r"""File names that are not valid UTF-8 are shown with \\x escapes instead of failing."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def source_dict(source: Source) -> dict[str, Any]:
+    """One source file, with paths relative to the scanned folder."""
+    return {
+        "path": printable(source.path),
+        "sha256": source.sha256,
+        "size": source.size,
+        "kind": source.kind.value,
+        "archive": printable(source.archive) if source.archive else None,
+    }
+
+
+def item_dict(item: Item) -> dict[str, Any]:
+    """One item in the stable JSON shape; ``facts`` holds extra, per-kind details."""
+    return {
+        "id": item.id,
+        "index": item.index,
+        "category": item.category.value,
+        "title": item.title,
+        "date": item.date.isoformat() if item.date else None,
+        "date_source": item.date_source or None,
+        "date_ambiguous": item.date_ambiguous,
+        "reason": item.reason,
+        "pages": item.pages,
+        "modality": item.modality,
+        "sources": [source_dict(s) for s in item.sources],
+        "facts": {k: v for k, v in item.facts.items() if k != "identities"},
+    }
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """One file that is not (or not wholly) in the record set, and what to do about it."""
+    return {
+        "path": printable(problem.path),
+        "severity": problem.severity.value,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+def summary(timeline: Timeline) -> dict[str, Any]:
+    """Counts a person or a script checks first."""
+    inv = timeline.inventory
+    by_category = Counter(item.category.value for item in timeline.items)
+    severities = Counter(p.severity.value for p in inv.problems)
+    return {
+        "files": inv.files_seen,
+        "bytes": inv.bytes_seen,
+        "items": len(timeline.items),
+        "by_category": {c.value: by_category[c.value] for c in Category if by_category[c.value]},
+        "undated": len(timeline.undated),
+        "ambiguous_dates": sum(1 for i in timeline.items if i.date_ambiguous),
+        "duplicates": inv.duplicates,
+        "problems": {s.value: severities[s.value] for s in Severity},
+    }
+
+
+def timeline_dict(timeline: Timeline) -> dict[str, Any]:
+    """The whole inventory in the stable JSON shape."""
+    return {
+        "root": printable(timeline.inventory.root),
+        "items": [item_dict(i) for i in timeline.items],
+        "problems": [problem_dict(p) for p in timeline.inventory.problems],
+        "summary": summary(timeline),
+    }
+
+
+def timeline_csv(timeline: Timeline) -> str:
+    """One row per item, for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TIMELINE_COLUMNS)
+    for item in timeline.items:
+        writer.writerow(
+            (
+                item.index,
+                item.date.isoformat() if item.date else "",
+                item.date_source,
+                "yes" if item.date_ambiguous else "",
+                item.category.value,
+                item.title,
+                item.pages if item.pages is not None else "",
+                item.facts.get("images", ""),
+                item.modality or "",
+                item.reason,
+                printable(item.sources[0].display),
+            )
+        )
+    return buffer.getvalue()
