@@ -2,7 +2,8 @@ r"""Decide what a file is from its first bytes, never from its name.
 
 Names lie in real folders: DICOM without extensions, JPEGs called ``.pdf``, portal downloads called
 ``download (3)``. The order of checks matters: a DICOM preamble may itself start like a TIFF
-(``II*\\0``), so ``DICM`` at offset 128 is tested first.
+(``II*\0``), so ``DICM`` at offset 128 is tested first; a stored zip holds ``%PDF-`` in
+its first kilobyte, so signatures at byte 0 come before the PDF search.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ def sniff(head: bytes) -> Kind:
     """Return the kind of a file given its first :data:`HEAD_SIZE` bytes."""
     if head[128:132] == b"DICM":
         return Kind.DICOMDIR if _DICOMDIR_SOP_CLASS in head else Kind.DICOM
-    if b"%PDF-" in head[:HEAD_SIZE]:
-        return Kind.PDF
     if head.startswith(b"\xff\xd8\xff"):
         return Kind.JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -32,6 +31,8 @@ def sniff(head: bytes) -> Kind:
         return Kind.HEIC
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return Kind.ZIP
+    if b"%PDF-" in head[:HEAD_SIZE]:  # after the signatures that must stand at byte 0
+        return Kind.PDF
     if _looks_like_raw_dicom(head):
         return Kind.DICOM
     if _looks_like_text(head):

@@ -1,0 +1,123 @@
+"""Builders for real test inputs: PDFs from fpdf2, DICOM from pydicom, photos from pillow."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "dana-whitfield"
+
+
+def pdf_bytes(lines: list[str], *, pages: int = 1) -> bytes:
+    """A text PDF whose first page holds ``lines``."""
+    pdf = FPDF()
+    for n in range(pages):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=10)
+        for line in lines if n == 0 else [f"continued page {n + 1}"]:
+            pdf.multi_cell(w=0, h=5, text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def write_pdf(path: Path, lines: list[str], **kwargs: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf_bytes(lines, **kwargs))
+    return path
+
+
+def dicom_dataset(
+    *,
+    study: str = "1",
+    series: int = 1,
+    instance: int = 1,
+    modality: str = "CT",
+    date: str = "20250520",
+    description: str = "CT CHEST W CONTRAST",
+) -> Dataset:
+    """A small but complete DICOM image with real headers and 8x8 pixels."""
+    sop = generate_uid(entropy_srcs=[study, str(series), str(instance)])
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MRImageStorage
+    meta.MediaStorageSOPInstanceUID = sop
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = MRImageStorage
+    ds.SOPInstanceUID = sop
+    ds.StudyInstanceUID = generate_uid(entropy_srcs=[study])
+    ds.SeriesInstanceUID = generate_uid(entropy_srcs=[study, str(series)])
+    ds.StudyDate = date
+    ds.StudyTime = "101500"
+    ds.StudyID = "1"
+    ds.AccessionNumber = "A1"
+    ds.Modality = modality
+    ds.StudyDescription = description
+    ds.SeriesDescription = f"series {series}"
+    ds.SeriesNumber = series
+    ds.InstanceNumber = instance
+    ds.BodyPartExamined = "CHEST"
+    ds.PatientName = "TEST^PATIENT"
+    ds.PatientID = "12345"
+    ds.PatientBirthDate = "19600101"
+    ds.Rows = ds.Columns = 8
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 0
+    ds.PixelData = bytes(range(128))
+    return ds
+
+
+def dicom_bytes(*, preamble: bool = True, **kwargs: str | int) -> bytes:
+    ds = dicom_dataset(**kwargs)  # type: ignore[arg-type]
+    out = io.BytesIO()
+    if preamble:
+        ds.save_as(out, enforce_file_format=True)
+    else:
+        ds.save_as(out, implicit_vr=False, little_endian=True)  # no preamble, no file meta
+    return out.getvalue()
+
+
+def jpeg_bytes(
+    *, taken: str | None = "2025:03:14 09:30:00", size: tuple[int, int] = (60, 80)
+) -> bytes:
+    img = Image.new("RGB", size, "white")
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Every file under root and its hash (links not followed), to prove nothing was changed."""
+    result = {}
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                result[str(path)] = "link:" + os.readlink(path)
+            else:
+                result[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return result
+
+
+def require_tool(name: str) -> str:
+    """Path of an outside tool; missing in CI is a failure, elsewhere the test is skipped."""
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not installed; .ci/run should install it")
+    pytest.skip(f"{name} is not installed")

@@ -1,0 +1,104 @@
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recordpack.dates import choose_date, find_dates
+from recordpack.models import Category, DateOrder
+
+D = dt.date
+
+
+def dates_in(text: str, order: DateOrder = DateOrder.MDY) -> list[dt.date]:
+    return [f.date for f in find_dates(text, order)]
+
+
+def test_every_common_form():
+    text = "01/02/1970 2024-03-04 5 Mar 2024 05-MAR-2024 2024/03/05 March 5, 2023 06.03.2024 Jun 2, 2025"
+    assert dates_in(text, DateOrder.DMY) == [
+        D(1970, 2, 1),
+        D(2024, 3, 4),
+        D(2024, 3, 5),
+        D(2024, 3, 5),
+        D(2024, 3, 5),
+        D(2023, 3, 5),
+        D(2024, 3, 6),
+        D(2025, 6, 2),
+    ]
+
+
+def test_distractors_are_not_dates():
+    text = "Hgb 7.2 ref 3.6-6.0, 6 H, in 6 weeks, Page 1 of 2, v1.2.3, tel 555-123-4567, 13/45/2024"
+    assert dates_in(text) == []
+
+
+def test_iso_dates_are_never_flipped_by_day_first():
+    assert dates_in("2024-03-04", DateOrder.DMY) == [D(2024, 3, 4)]
+
+
+def test_ambiguous_numeric_dates_follow_the_order_and_are_flagged():
+    [mdy] = find_dates("03/04/2024", DateOrder.MDY)
+    [dmy] = find_dates("03/04/2024", DateOrder.DMY)
+    assert (mdy.date, dmy.date) == (D(2024, 3, 4), D(2024, 4, 3))
+    assert mdy.ambiguous and dmy.ambiguous
+    assert not find_dates("03/03/2024")[0].ambiguous  # both readings are the same day
+
+
+def test_another_date_in_the_document_settles_the_order():
+    found = find_dates("Collected 03/04/2024\nReported 14/04/2024", DateOrder.MDY)
+    assert [f.date for f in found] == [D(2024, 4, 3), D(2024, 4, 14)]
+    assert not any(f.ambiguous for f in found)
+
+
+def test_two_digit_years():
+    assert dates_in("3/4/25 and 1/2/71") == [D(2025, 3, 4), D(1971, 1, 2)]
+
+
+def test_lab_collection_date_beats_report_and_print_dates():
+    text = (
+        "Patient: DOE, JANE  DOB: 01/02/1960\n"
+        "Reported: 03/10/2025   Collected: 03/08/2025 07:40   Received: 03/09/2025\n"
+        "Printed 04/01/2025 from portal"
+    )
+    found = choose_date(text, Category.LAB)
+    assert (found.date, found.source) == (D(2025, 3, 8), "text:collected")
+
+
+def test_comparison_and_birth_dates_never_date_a_report():
+    text = "MRI BRAIN\nDOB: 05/06/1970\nComparison: 01/02/2020\nExam date: 03/04/2025"
+    found = choose_date(text, Category.RADIOLOGY)
+    assert (found.date, found.source) == (D(2025, 3, 4), "text:exam date")
+    assert choose_date("DOB: 05/06/1970\nComparison: 01/02/2020", Category.RADIOLOGY).date is None
+
+
+def test_unlabelled_header_date_then_file_name_then_metadata():
+    assert (
+        choose_date("Clinic letter\n12 March 2025\nDear Dr", Category.CLINICAL_NOTE).source
+        == "text:header"
+    )
+    by_name = choose_date("no dates", Category.LAB, name="Labs/IMG_20250314_0930.jpg")
+    assert (by_name.date, by_name.source) == (D(2025, 3, 14), "filename")
+    meta = choose_date("", Category.OTHER, fallbacks={"pdf:CreationDate": D(2020, 1, 1)})
+    assert (meta.date, meta.source) == (D(2020, 1, 1), "pdf:CreationDate")
+    assert choose_date("", Category.OTHER).date is None
+
+
+def test_unlabelled_dates_deep_in_the_body_are_history():
+    body = "Consult\n" + "text\n" * 30 + "She had surgery 01/02/2019.\n"
+    assert choose_date(body, Category.CLINICAL_NOTE).date is None
+
+
+@given(st.text(max_size=400))
+def test_find_dates_never_raises(text: str):
+    for found in find_dates(text):
+        assert 1900 <= found.date.year <= 2100
+
+
+@given(
+    st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31)), st.sampled_from(list(DateOrder))
+)
+def test_every_written_date_is_found_again(date: dt.date, order: DateOrder):
+    iso = date.isoformat()
+    named = date.strftime("%d %b %Y")
+    numeric = date.strftime("%d/%m/%Y" if order is DateOrder.DMY else "%m/%d/%Y")
+    assert dates_in(f"a {iso} b {named} c {numeric}", order) == [date, date, date]
