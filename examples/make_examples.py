@@ -390,6 +390,8 @@ def write_dicom_cd(folder: Path, rng: random.Random) -> None:
     staging.mkdir(parents=True, exist_ok=True)
     study_uid = generate_uid(entropy_srcs=[str(SEED), "study"])
     fs = FileSet()
+    fs.UID = generate_uid(entropy_srcs=[str(SEED), "file-set"])
+    fs.ID = "WHITFIELD"
     for series_no, description in ((1, "AX T1 PRE"), (2, "AX T1 POST DYN")):
         series_uid = generate_uid(entropy_srcs=[str(SEED), "series", str(series_no)])
         for instance in range(1, 5):

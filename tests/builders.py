@@ -107,7 +107,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
         for name in names:
             path = Path(dirpath) / name
             if path.is_symlink():
-                result[str(path)] = "link:" + os.readlink(path)
+                result[str(path)] = "link:" + str(path.readlink())
             else:
                 result[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return result

@@ -14,7 +14,10 @@ def dates_in(text: str, order: DateOrder = DateOrder.MDY) -> list[dt.date]:
 
 
 def test_every_common_form():
-    text = "01/02/1970 2024-03-04 5 Mar 2024 05-MAR-2024 2024/03/05 March 5, 2023 06.03.2024 Jun 2, 2025"
+    text = (
+        "01/02/1970 2024-03-04 5 Mar 2024 05-MAR-2024 2024/03/05 "
+        "March 5, 2023 06.03.2024 Jun 2, 2025"
+    )
     assert dates_in(text, DateOrder.DMY) == [
         D(1970, 2, 1),
         D(2024, 3, 4),

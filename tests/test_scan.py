@@ -4,9 +4,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pydicom.fileset import FileSet
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
-from pydicom.fileset import FileSet
 
 from recordpack.errors import InputFolderError
 from recordpack.models import Category, Kind, Severity
@@ -203,8 +203,9 @@ def test_links_loops_and_odd_names(tmp_path: Path):
     (tmp_path / "self").symlink_to(tmp_path / "self")
     os.mkfifo(tmp_path / "pipe")
     odd = os.fsencode(tmp_path) + b"/caf\xe9 results.pdf"  # Latin-1 name, not valid UTF-8
-    with open(odd, "wb") as fh:
-        fh.write(pdf_bytes(LAB))
+    fd = os.open(odd, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, pdf_bytes(LAB))
+    os.close(fd)
     inv = scan_folder(tmp_path)
     found = problems_by_path(inv)
     assert "broken link" in found["gone.pdf"].message

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -68,8 +69,25 @@ def _main(
     ctx.obj = {"verbose": verbose}
 
 
-def _timeline(folder: Path, date_order: DateOrder, password: str | None, quiet: bool) -> Timeline:
-    with console.scan_progress(quiet) as progress:
+@contextmanager
+def _exit_codes(ctx: typer.Context) -> Iterator[None]:
+    """The one place library errors become messages and exit codes (tracebacks with --verbose)."""
+    try:
+        yield
+    except RecordpackError as exc:
+        if ctx.find_root().obj.get("verbose"):
+            raise
+        console.print_error(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        console.print_error("interrupted; nothing was written")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def _timeline(
+    ctx: typer.Context, folder: Path, date_order: DateOrder, password: str | None, quiet: bool
+) -> Timeline:
+    with _exit_codes(ctx), console.scan_progress(quiet) as progress:
         inventory = scan_folder(folder, date_order=date_order, password=password, progress=progress)
     return build_timeline(inventory)
 
@@ -80,6 +98,7 @@ def _emit_json(data: object) -> None:
 
 @app.command()
 def scan(
+    ctx: typer.Context,
     folder: Folder,
     json_out: JsonOpt = False,
     date_order: DateOrderOpt = DateOrder.MDY,
@@ -87,7 +106,7 @@ def scan(
     quiet: QuietOpt = False,
 ) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
-    timeline = _timeline(folder, date_order, password, quiet or json_out)
+    timeline = _timeline(ctx, folder, date_order, password, quiet or json_out)
     if json_out:
         _emit_json(timeline_dict(timeline))
     elif not quiet:
@@ -96,6 +115,7 @@ def scan(
 
 @app.command()
 def timeline(
+    ctx: typer.Context,
     folder: Folder,
     json_out: JsonOpt = False,
     csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")] = False,
@@ -104,7 +124,7 @@ def timeline(
     quiet: QuietOpt = False,
 ) -> None:
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
-    result = _timeline(folder, date_order, password, quiet or json_out or csv_out)
+    result = _timeline(ctx, folder, date_order, password, quiet or json_out or csv_out)
     if json_out:
         _emit_json(timeline_dict(result))
     elif csv_out:
@@ -114,20 +134,5 @@ def timeline(
 
 
 def main() -> None:
-    """Console entry point: the one place errors become exit codes."""
-    verbose = "--verbose" in sys.argv or "-v" in sys.argv
-    try:
-        app(standalone_mode=False)
-    except RecordpackError as exc:
-        if verbose:
-            raise
-        console.print_error(str(exc))
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        console.print_error("interrupted")
-        sys.exit(ExitCode.INTERRUPTED)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, EOFError):
-        console.print_error("aborted")
-        sys.exit(ExitCode.INTERRUPTED)
+    """Console entry point."""
+    app()

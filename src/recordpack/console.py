@@ -102,9 +102,9 @@ def print_summary(timeline: Timeline, *, problems: bool = True) -> None:
         line.append(f": {p.message}")
         if p.hint:
             line.append(f" ({p.hint})", style="dim")
-        err.print(line)
+        err.print(line, soft_wrap=True)
 
 
 def print_error(message: str) -> None:
     """A fatal error for a person: one line (plus its hint), no traceback."""
-    err.print(Text("error: ", style="bold red") + Text(message))
+    err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)

@@ -1,0 +1,46 @@
+import datetime as dt
+
+from recordpack.models import Category, Inventory, Item, Kind
+from recordpack.timeline import build_timeline
+
+
+def item(
+    id_: str, date: dt.date | None, category: Category = Category.LAB, title: str = "t"
+) -> Item:
+    return Item(
+        id=id_,
+        category=category,
+        title=title,
+        date=date,
+        date_source="",
+        date_ambiguous=False,
+        reason="",
+        pages=1,
+        modality=None,
+        sources=(),
+        kind=Kind.PDF,
+    )
+
+
+def inventory(*items: Item) -> Inventory:
+    return Inventory(root="r", items=items, problems=(), files_seen=0, bytes_seen=0, duplicates=0)
+
+
+def test_oldest_first_undated_last_numbered_from_one():
+    timeline = build_timeline(
+        inventory(item("c", None), item("b", dt.date(2025, 2, 1)), item("a", dt.date(2024, 1, 1)))
+    )
+    assert [(i.id, i.index) for i in timeline.items] == [("a", 1), ("b", 2), ("c", 3)]
+    assert [i.id for i in timeline.undated] == ["c"]
+
+
+def test_same_inputs_in_any_order_give_the_same_numbers():
+    day = dt.date(2025, 1, 1)
+    items = [
+        item("x", day, Category.RADIOLOGY, "Mammogram"),
+        item("y", day, Category.PATHOLOGY, "Core biopsy"),
+        item("z", day, Category.PATHOLOGY, "Core biopsy"),
+    ]
+    forward = build_timeline(inventory(*items))
+    backward = build_timeline(inventory(*reversed(items)))
+    assert [i.id for i in forward.items] == [i.id for i in backward.items] == ["y", "z", "x"]
