@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,10 +12,13 @@ from typing import Annotated
 import typer
 
 from recordpack import __version__, console
+from recordpack.checklist import bundled_checklists, load_checklist
 from recordpack.errors import ExitCode, RecordpackError
 from recordpack.models import DateOrder, Timeline
+from recordpack.patient import load_patient
+from recordpack.pipeline import check_records
 from recordpack.scan import scan_folder
-from recordpack.serialize import timeline_csv, timeline_dict
+from recordpack.serialize import report_dict, timeline_csv, timeline_dict
 from recordpack.timeline import build_timeline
 
 app = typer.Typer(
@@ -67,6 +71,11 @@ def _main(
     ] = False,
 ) -> None:
     ctx.obj = {"verbose": verbose}
+
+
+def _today() -> dt.date:
+    """The consult date when none is given: today, on this machine's clock."""
+    return dt.datetime.now().astimezone().date()
 
 
 @contextmanager
@@ -131,6 +140,76 @@ def timeline(
         typer.echo(timeline_csv(result), nl=False)
     else:
         console.print_timeline(result)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    folder: Folder,
+    condition: Annotated[
+        str | None,
+        typer.Option(
+            "--condition", "-c", help="Condition id or alias (see `recordpack checklists`)."
+        ),
+    ] = None,
+    checklist_file: Annotated[
+        Path | None, typer.Option("--checklist", help="Use your own checklist TOML file.")
+    ] = None,
+    consult_date: Annotated[
+        dt.datetime | None,
+        typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
+    ] = None,
+    patient_file: Annotated[
+        Path | None, typer.Option("--patient-file", help="patient.toml: name, DOB, physical items.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when a required item is missing or stale.")
+    ] = False,
+    json_out: JsonOpt = False,
+    date_order: DateOrderOpt = DateOrder.MDY,
+    password: PasswordOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
+    result = _timeline(ctx, folder, date_order, password, quiet or json_out)
+    with _exit_codes(ctx):
+        patient = load_patient(patient_file)
+        checked = check_records(
+            result,
+            checklist=str(checklist_file) if checklist_file else condition,
+            patient=patient,
+            consult_date=(
+                consult_date.date() if consult_date else patient.consult_date or _today()
+            ),
+            date_order=date_order,
+        )
+    if json_out:
+        _emit_json(report_dict(checked.report, checked.mismatches, checked.translation))
+    else:
+        console.print_check(checked)
+    if strict and not checked.report.complete:
+        raise typer.Exit(ExitCode.INCOMPLETE)
+
+
+checklists_app = typer.Typer(help="The bundled condition checklists.", invoke_without_command=True)
+app.add_typer(checklists_app, name="checklists")
+
+
+@checklists_app.callback()
+def checklists(ctx: typer.Context) -> None:
+    """List the bundled condition checklists."""
+    if ctx.invoked_subcommand is None:
+        console.print_checklists(bundled_checklists())
+
+
+@checklists_app.command("show")
+def checklists_show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Checklist id, alias or TOML path.")],
+) -> None:
+    """Print one checklist in full: items, why each matters, whom to ask."""
+    with _exit_codes(ctx):
+        console.print_checklist(load_checklist(name))
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from recordpack.checklist import Checklist, Level, Status
 from recordpack.models import Severity, Timeline
+from recordpack.pipeline import CheckResult
 from recordpack.scan import Progress as ProgressCallback
 from recordpack.serialize import printable, summary
 
@@ -108,3 +110,78 @@ def print_summary(timeline: Timeline, *, problems: bool = True) -> None:
 def print_error(message: str) -> None:
     """A fatal error for a person: one line (plus its hint), no traceback."""
     err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
+
+
+_STATUS_STYLE = {
+    Status.PRESENT: ("present", "green"),
+    Status.MISSING: ("MISSING", "bold red"),
+    Status.STALE: ("STALE", "yellow"),
+    Status.REVIEW: ("review", "cyan"),
+}
+
+
+def print_check(result: CheckResult) -> None:
+    """The checklist, required items first, each with its status, evidence and what to do."""
+    report = result.report
+    when = report.consult_date.isoformat()
+    out.print(f"[bold]{report.checklist.title}[/] checklist, consult date {when}")
+    for level in Level:
+        rows = [r for r in report.results if r.item.level is level]
+        if not rows:
+            continue
+        table = Table(title=level.value.title(), title_justify="left", show_lines=False)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("Item")
+        table.add_column("Evidence / what to do")
+        for r in rows:
+            word, style = _STATUS_STYLE[r.status]
+            evidence = ", ".join(f"#{i.index} {i.title}" for i in r.evidence[:3])
+            if len(r.evidence) > 3:
+                evidence += f" (+{len(r.evidence) - 3})"
+            detail = Text(evidence + ("\n" if evidence else ""))
+            detail.append(r.reason, style="" if r.status is Status.PRESENT else style)
+            table.add_row(Text(word, style=style), Text(f"{r.item.label}\n{r.item.why}"), detail)
+        out.print(table)
+    for m in result.mismatches:
+        items = ", ".join(f"#{i}" for i in m.items)
+        out.print(
+            f"[yellow]identity:[/] {m.field} '{m.found}' on {items} differs from '{m.expected}'"
+        )
+    for item in result.translation:
+        out.print(f"[yellow]language:[/] #{item.index} {item.title} may need translation")
+    missing = report.count(Status.MISSING, Level.REQUIRED) + report.count(
+        Status.STALE, Level.REQUIRED
+    )
+    err.print(
+        f"{report.count(Status.PRESENT)} present, {report.count(Status.MISSING)} missing, "
+        f"{report.count(Status.STALE)} stale, {report.count(Status.REVIEW)} to review; "
+        + (
+            "all required items present"
+            if report.complete
+            else f"{missing} required items missing or stale"
+        )
+    )
+
+
+def print_checklists(checklists: list[Checklist]) -> None:
+    """The bundled checklists, one per line."""
+    table = Table(title="Checklists", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("Condition")
+    table.add_column("Also called")
+    table.add_column("Items", justify="right")
+    for c in checklists:
+        table.add_row(c.id, c.title, ", ".join(c.aliases), str(len(c.items)))
+    out.print(table)
+
+
+def print_checklist(checklist: Checklist) -> None:
+    """One checklist in full: each item, why it matters, how recent, whom to ask."""
+    out.print(f"[bold]{checklist.title}[/] ({checklist.id}); sources: {checklist.sources}")
+    for item in checklist.items:
+        window = (
+            f"; within {item.within_days} days ({item.window_source})" if item.within_days else ""
+        )
+        kind = "physical, " if item.physical else ""
+        out.print(f"\n[bold]{item.label}[/] [{kind}{item.level.value}{window}]")
+        out.print(f"  why: {item.why}\n  if missing: {item.ask}\n  source: {item.source}")

@@ -8,6 +8,8 @@ import os
 from collections import Counter
 from typing import Any
 
+from recordpack.checklist import ChecklistReport, Status
+from recordpack.identity import Mismatch
 from recordpack.models import Category, Item, Problem, Severity, Source, Timeline
 
 TIMELINE_COLUMNS = (
@@ -118,3 +120,45 @@ def timeline_csv(timeline: Timeline) -> str:
             )
         )
     return buffer.getvalue()
+
+
+def report_dict(
+    report: ChecklistReport, mismatches: list[Mismatch], translation: list[Item]
+) -> dict[str, Any]:
+    """A checklist report in JSON: items with status, reason and evidence, then identity checks."""
+    return {
+        "checklist": {
+            "id": report.checklist.id,
+            "title": report.checklist.title,
+            "sources": report.checklist.sources,
+        },
+        "consult_date": report.consult_date.isoformat(),
+        "complete": report.complete,
+        "summary": {s.value: report.count(s) for s in Status},
+        "items": [
+            {
+                "id": r.item.id,
+                "label": r.item.label,
+                "level": r.item.level.value,
+                "status": r.status.value,
+                "reason": r.reason,
+                "why": r.item.why,
+                "ask": r.item.ask,
+                "source": r.item.source,
+                "evidence": [
+                    {
+                        "index": i.index,
+                        "title": i.title,
+                        "date": i.date.isoformat() if i.date else None,
+                    }
+                    for i in r.evidence
+                ],
+            }
+            for r in report.results
+        ],
+        "identity": [
+            {"field": m.field, "expected": m.expected, "found": m.found, "items": list(m.items)}
+            for m in mismatches
+        ],
+        "translation": [{"index": i.index, "title": i.title} for i in translation],
+    }
