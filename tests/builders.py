@@ -14,6 +14,8 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
+from recordpack.models import Category, Item, Kind
+
 EXAMPLE = Path(__file__).parent.parent / "examples" / "dana-whitfield"
 
 
@@ -121,3 +123,14 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not installed; .ci/run should install it")
     pytest.skip(f"{name} is not installed")
+
+
+def make_item(id_: str = "x", **fields: object) -> Item:
+    """An Item with harmless defaults, for stage tests that start after the scan."""
+    values: dict[str, object] = {
+        "category": Category.OTHER, "title": "t", "date": None, "date_source": "",
+        "date_ambiguous": False, "reason": "", "pages": 1, "modality": None, "sources": (),
+        "kind": Kind.PDF,
+    }  # fmt: skip
+    values.update(fields)
+    return Item(id=id_, **values)  # type: ignore[arg-type]

@@ -20,10 +20,10 @@ from recordpack.checklist import (
 from recordpack.cli import app
 from recordpack.errors import RuleDataError
 from recordpack.identity import check_identity, may_need_translation
-from recordpack.models import Category, Item, Kind
+from recordpack.models import Category, Kind
 from recordpack.scan import scan_folder
 from recordpack.timeline import build_timeline
-from tests.builders import EXAMPLE
+from tests.builders import EXAMPLE, make_item
 
 CONSULT = dt.date(2026, 11, 30)
 runner = CliRunner()
@@ -59,18 +59,10 @@ def test_every_bundled_item_is_sourced_and_matchable(checklist):
         if item.physical:
             continue
         # Build the item a folder would need, and check that it matches strongly.
-        candidate = Item(
-            id="x",
+        candidate = make_item(
             category=(item.categories or (Category.OTHER,))[0],
-            title="t",
             date=CONSULT,
-            date_source="",
-            date_ambiguous=False,
-            reason="",
-            pages=1,
             modality=item.modalities[0] if item.modalities else None,
-            sources=(),
-            kind=Kind.PDF,
             facts={"confidence": "high"},
             text=" ".join(item.keywords[:1] + item.body_parts[:1]),
         )
@@ -156,19 +148,7 @@ def test_identity_mismatches_name_the_documents(records: Path):
 def test_documents_not_in_english_are_flagged():
     french = " ".join(["le patient et la douleur avec des examens pour le suivi"] * 6)
     english = " ".join(["the patient was seen in clinic for the follow up of the report"] * 6)
-    item = Item(
-        id="x",
-        category=Category.OTHER,
-        title="t",
-        date=None,
-        date_source="",
-        date_ambiguous=False,
-        reason="",
-        pages=1,
-        modality=None,
-        sources=(),
-        kind=Kind.TEXT,
-    )
+    item = make_item(kind=Kind.TEXT)
     assert may_need_translation(dataclasses.replace(item, text=french))
     assert not may_need_translation(dataclasses.replace(item, text=english))
 

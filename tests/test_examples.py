@@ -103,3 +103,16 @@ def test_example_pdfs_extract_with_poppler(name: str):
         [pdftotext, str(EXAMPLE / name), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "WHITFIELD, DANA M" in text
+
+
+def test_readme_checklist_and_patient_examples_load(tmp_path: Path):
+    from recordpack.checklist import load_checklist
+    from recordpack.patient import load_patient
+
+    checklist_block, patient_block = re.findall(r"```toml\n(.*?)```", README, re.S)
+    (tmp_path / "clinic.toml").write_text(checklist_block)
+    checklist = load_checklist(str(tmp_path / "clinic.toml"))
+    assert [i.id for i in checklist.items] == ["receptors", "slides"]
+    (tmp_path / "patient.toml").write_text(patient_block)
+    patient = load_patient(tmp_path / "patient.toml")
+    assert patient.physical[0].received == dt.date(2026, 10, 14)

@@ -1,25 +1,14 @@
 import datetime as dt
 
-from recordpack.models import Category, Inventory, Item, Kind
+from recordpack.models import Category, Inventory, Item
 from recordpack.timeline import build_timeline
+from tests.builders import make_item
 
 
 def item(
     id_: str, date: dt.date | None, category: Category = Category.LAB, title: str = "t"
 ) -> Item:
-    return Item(
-        id=id_,
-        category=category,
-        title=title,
-        date=date,
-        date_source="",
-        date_ambiguous=False,
-        reason="",
-        pages=1,
-        modality=None,
-        sources=(),
-        kind=Kind.PDF,
-    )
+    return make_item(id_, date=date, category=category, title=title)
 
 
 def inventory(*items: Item) -> Inventory:

@@ -18,6 +18,7 @@ from typing import Any
 
 from recordpack.errors import RuleDataError
 from recordpack.models import Category, Item, Timeline
+from recordpack.rules import read_toml
 
 GENERAL = "general"
 
@@ -139,13 +140,7 @@ def load_checklist(name_or_path: str | None) -> Checklist:
     name = (name_or_path or GENERAL).strip()
     if name.endswith(".toml") or "/" in name:
         path = Path(name)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RuleDataError(f"{path}: cannot be read ({exc.strerror})") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise RuleDataError(f"{path}: not valid TOML ({exc})") from exc
-        return _parse(data, str(path))
+        return _parse(read_toml(path), str(path))
     wanted = name.lower().replace("_", "-").replace(" ", "-")
     known = bundled_checklists()
     for checklist in known:

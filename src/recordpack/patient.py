@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recordpack.checklist import PhysicalRecord
 from recordpack.errors import RuleDataError
+from recordpack.rules import read_toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +27,7 @@ def load_patient(path: Path | None) -> Patient:
     """Read a patient file; errors name the file and the key."""
     if path is None:
         return Patient()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleDataError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleDataError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path)
     physical = data.get("physical", [])
     if not isinstance(physical, list):
         raise RuleDataError(f"{path}: 'physical' must be a list of [[physical]] tables")

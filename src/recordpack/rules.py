@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from recordpack.errors import RuleDataError
@@ -28,3 +29,13 @@ def require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
             f"{where}: key '{key}' should be a {kind.__name__}, not {type(value).__name__}"
         )
     return value
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A user's TOML file (checklist, patient file); errors name the file and what is wrong."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleDataError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleDataError(f"{path}: not valid TOML ({exc})") from exc
