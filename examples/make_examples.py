@@ -331,6 +331,37 @@ MED_LIST = [
 ]
 
 
+PATIENT_FILE = """\
+# The patient file for the example: read by `recordpack build` from the records folder.
+name = "Dana M Whitfield"
+dob = 1968-07-22
+sex = "F"
+condition = "breast-cancer"
+consult_date = 2026-12-08
+questions = [
+  "Should I continue letrozole beyond 5 years, given stage IIA ER+/HER2- disease with 2 positive nodes?",
+  "Is the missing 21-gene recurrence score still worth obtaining now?",
+]
+treating = ["Michael Okafor, MD, medical oncology, Willamette Cancer Institute",
+            "Laura Chen, MD, breast surgery, Portland Regional Medical Center"]
+referring = "Helen Park, MD, primary care"
+medications = ["letrozole 2.5 mg daily", "calcium + vitamin D twice daily", "lisinopril 10 mg daily"]
+allergies = ["penicillin (rash)"]
+history = \"\"\"Left breast invasive ductal carcinoma found on a palpable lump in April 2025;
+lumpectomy and targeted axillary dissection in August 2025 (pT1c pN1a); adjuvant
+radiation; letrozole since November 2025.\"\"\"
+
+[identifiers]
+MRN = "448812"
+
+[[physical]]
+what = "pathology slides and blocks, core biopsy and lumpectomy"
+from = "Cascade Pathology Associates"
+accession = "S25-10422, S25-18733"
+requested = 2026-11-10
+"""
+
+
 def pdf_bytes(facility: str, lines: list[str], *, printed: str = "10/02/2026") -> bytes:
     """A report as a real PDF: facility banner, body, and a portal print stamp in the footer."""
     pdf = _Report(format="letter")
@@ -488,6 +519,7 @@ def build(target: Path) -> None:
     }
     write_zip(target / "MyChart_export_2026-10-20.zip", members)
     write_dicom_cd(target / "MRI CD 2025-05-20", rng)
+    _write(target / "patient.toml", PATIENT_FILE.encode())
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -140,9 +140,14 @@ def test_physical_items_come_from_the_patient_file(records: Path):
 def test_identity_mismatches_name_the_documents(records: Path):
     timeline = folder_timeline(records)
     assert check_identity(timeline) == []
-    [mismatch] = check_identity(timeline, name="Dana Whitfield", dob=dt.date(1968, 7, 22))
-    assert mismatch.field == "name" and mismatch.expected == "dana whitfield"
+    assert (
+        check_identity(timeline, name="Dana Whitfield", dob=dt.date(1968, 7, 22)) == []
+    )  # initials
+    [mismatch] = check_identity(timeline, name="Dana Whitford", dob=dt.date(1968, 7, 22))
+    assert mismatch.field == "name" and mismatch.expected == "dana whitford"
     assert 3 in mismatch.items and 13 not in mismatch.items  # the photo has no name line
+    [born] = check_identity(timeline, name="Dana Whitfield", dob=dt.date(1968, 7, 23))
+    assert born.field == "dob" and born.found == "1968-07-22"
 
 
 def test_documents_not_in_english_are_flagged():
@@ -195,7 +200,7 @@ def test_check_cli_json_and_strict(records: Path, tmp_path: Path):
     assert runner.invoke(app, [*args, "--strict"]).exit_code == 1
     patient = tmp_path / "patient.toml"
     patient.write_text(
-        'name = "Dana Whitfield"\ndob = 1968-07-22\n[[physical]]\n'
+        'name = "Dana Whitford"\ndob = 1968-07-22\n[[physical]]\n'
         'what = "pathology slides"\nrequested = 2026-10-02\n'
     )
     text = runner.invoke(app, [*args, "--patient-file", str(patient)]).stdout

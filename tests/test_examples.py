@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -43,18 +44,24 @@ def test_readme_starts_with_the_two_setup_commands():
     assert block is not None
     lines = block.group(1).strip().splitlines()
     assert lines == [
-        "pip install . && recordpack timeline examples/dana-whitfield",
+        "pip install . && recordpack build examples/dana-whitfield"
+        " -o packet.pdf --bundle packet-bundle",
         'pip install -e ".[test]" && pytest',
     ]
     assert (ROOT / ".ci" / "run").read_text().count('pip install -e "\\.\\[test\\]"') == 1
 
 
-def test_readme_main_command_runs_on_the_example():
+def test_readme_main_command_runs_on_the_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     command = shlex.split(README.split("&& ", 1)[1].split("\n", 1)[0])
-    assert command[:2] == ["recordpack", "timeline"]
+    assert command[:2] == ["recordpack", "build"]
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "dana-whitfield")
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, [*command[1:], "--json"], catch_exceptions=False)
-    assert result.exit_code == 0
-    assert len(json.loads(result.stdout)["items"]) == len(EXPECTED)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["items"]) == len(EXPECTED)
+    assert (tmp_path / "packet.pdf").exists() and (tmp_path / "packet-bundle" / "DICOMDIR").exists()
+    assert report["checklist"]["complete"] is True
 
 
 def test_every_command_is_documented():
@@ -70,7 +77,8 @@ def test_every_example_document_has_the_right_category_and_date(example_copy: Pa
     assert got == EXPECTED
     assert timeline.inventory.duplicates == 1
     assert not any(i.date_ambiguous for i in timeline.items)
-    assert [p.severity.value for p in timeline.inventory.problems] == ["info"]  # the DICOMDIR check
+    notes = sorted(p.message.split(":")[0] for p in timeline.inventory.problems)
+    assert notes == ["DICOMDIR (index of an imaging CD) lists 8 images, all found", "patient file"]
     assert [i.date for i in timeline.items] == sorted(i.date for i in timeline.items)
     assert all(isinstance(i.date, dt.date) for i in timeline.items)
 

@@ -82,6 +82,7 @@ class PhysicalRecord:
     shipped: dt.date | None = None
     received: dt.date | None = None
     tracking: str = ""
+    accession: str = ""
 
 
 @dataclass(frozen=True, slots=True)

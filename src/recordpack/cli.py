@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,12 +16,13 @@ import typer
 
 from recordpack import __version__, console
 from recordpack.checklist import bundled_checklists, load_checklist
-from recordpack.errors import ExitCode, RecordpackError
+from recordpack.errors import ExitCode, OutputError, RecordpackError
+from recordpack.export import write_atomically
 from recordpack.models import DateOrder, Timeline
-from recordpack.patient import load_patient
-from recordpack.pipeline import check_records
-from recordpack.scan import scan_folder
-from recordpack.serialize import report_dict, timeline_csv, timeline_dict
+from recordpack.patient import load_patient, patient_template
+from recordpack.pipeline import BuildOptions, Order, Profile, build_packet, check_records
+from recordpack.scan import PATIENT_FILE, scan_folder
+from recordpack.serialize import build_dict, report_dict, timeline_csv, timeline_dict
 from recordpack.timeline import build_timeline
 
 app = typer.Typer(
@@ -160,7 +164,8 @@ def check(
         typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
     ] = None,
     patient_file: Annotated[
-        Path | None, typer.Option("--patient-file", help="patient.toml: name, DOB, physical items.")
+        Path | None,
+        typer.Option("--patient-file", help="patient.toml [FOLDER/patient.toml if present]."),
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when a required item is missing or stale.")
@@ -173,7 +178,7 @@ def check(
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
     result = _timeline(ctx, folder, date_order, password, quiet or json_out)
     with _exit_codes(ctx):
-        patient = load_patient(patient_file)
+        patient = load_patient(patient_file or _patient_in(folder))
         checked = check_records(
             result,
             checklist=str(checklist_file) if checklist_file else condition,
@@ -210,6 +215,152 @@ def checklists_show(
     """Print one checklist in full: items, why each matters, whom to ask."""
     with _exit_codes(ctx):
         console.print_checklist(load_checklist(name))
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    folder: Folder,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The packet PDF to write.")],
+    patient_file: Annotated[
+        Path | None,
+        typer.Option("--patient-file", help="patient.toml [FOLDER/patient.toml if present]."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Patient name (as on the ID).")] = None,
+    dob: Annotated[
+        dt.datetime | None, typer.Option("--dob", formats=["%Y-%m-%d"], help="Date of birth.")
+    ] = None,
+    condition: Annotated[
+        str | None, typer.Option("--condition", "-c", help="Checklist id, alias or TOML path.")
+    ] = None,
+    question: Annotated[
+        list[str] | None, typer.Option("--question", help="A question for the second doctor.")
+    ] = None,
+    consult_date: Annotated[
+        dt.datetime | None,
+        typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
+    ] = None,
+    order: Annotated[
+        Order,
+        typer.Option("--order", help="sections: grouped by kind; date: one chronological run."),
+    ] = Order.SECTIONS,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="Folder of templates overriding the bundled ones."),
+    ] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle", help="Also write a bundle (folder, or .zip): PDF, DICOMDIR, originals."
+        ),
+    ] = None,
+    profile: Annotated[
+        Profile | None,
+        typer.Option("--profile", help="full: PDF + original images; reports: the PDF alone."),
+    ] = None,
+    attach_originals: Annotated[
+        bool, typer.Option("--attach-originals", help="Embed the DICOM files in the PDF (large).")
+    ] = False,
+    encrypt: Annotated[
+        bool, typer.Option("--encrypt", help="Protect the PDF with a password (AES-256).")
+    ] = False,
+    encrypt_env: Annotated[
+        str, typer.Option("--encrypt-env", help="Environment variable holding that password.")
+    ] = "RECORDPACK_PACKET_PASSWORD",
+    allow_inside: Annotated[
+        bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
+    ] = False,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt.")] = False,
+    json_out: JsonOpt = False,
+    date_order: DateOrderOpt = DateOrder.MDY,
+    password: PasswordOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
+    with _exit_codes(ctx):
+        patient = load_patient(patient_file or _patient_in(folder))
+        patient = dataclasses.replace(
+            patient,
+            name=name or patient.name,
+            dob=dob.date() if dob else patient.dob,
+            condition=condition or patient.condition,
+            questions=tuple(question) if question else patient.questions,
+        )
+        options = BuildOptions(
+            output=output,
+            patient=patient,
+            checklist=patient.condition or None,
+            consult_date=consult_date.date() if consult_date else None,
+            date_order=date_order,
+            password=password,
+            order=order,
+            template_dir=str(template) if template else None,
+            encrypt_password=_packet_password(encrypt, encrypt_env, no_input),
+            attach_originals=attach_originals,
+            bundle=bundle,
+            profile=profile,
+            allow_inside=allow_inside,
+        )
+        with console.scan_progress(quiet or json_out) as progress:
+            result = build_packet(folder, options, progress=progress)
+    if json_out:
+        _emit_json(build_dict(result))
+    elif not quiet:
+        console.print_build(result)
+
+
+def _patient_in(folder: Path) -> Path | None:
+    """The records folder's own patient.toml, used when no --patient-file is given."""
+    candidate = folder / PATIENT_FILE
+    return candidate if candidate.is_file() else None
+
+
+def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None:
+    """The packet password: from the environment, or asked for on a terminal; never an argument."""
+    if not encrypt:
+        return None
+    if secret := os.environ.get(variable):
+        return secret
+    if no_input or not sys.stdin.isatty():
+        raise RecordpackError(
+            f"--encrypt needs a password and ${variable} is not set",
+            f"set {variable} in the environment (scripts), or run in a terminal to be asked",
+        )
+    secret = typer.prompt("Password for the packet", hide_input=True, confirmation_prompt=True)
+    return str(secret)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    folder: Folder,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Write the template without asking.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing patient.toml.")
+    ] = False,
+) -> None:
+    """Write a commented patient.toml into FOLDER (asks a few questions in a terminal)."""
+    target = folder / PATIENT_FILE
+    with _exit_codes(ctx):
+        if target.exists() and not force:
+            raise OutputError(f"{target} exists already", "edit it, or pass --force to replace it")
+        answers: dict[str, str] = {}
+        if not no_input and sys.stdin.isatty():
+            answers = {
+                "name": typer.prompt("Patient name, as on the ID", default="", show_default=False),
+                "dob": typer.prompt("Date of birth (YYYY-MM-DD)", default="", show_default=False),
+                "condition": typer.prompt(
+                    "Condition (e.g. breast-cancer)", default="", show_default=False
+                ),
+                "question": typer.prompt(
+                    "Your question for the second doctor", default="", show_default=False
+                ),
+            }
+        write_atomically(target, patient_template(**answers).encode())
+        load_patient(target)  # what we wrote must read back
+    console.err.print(f"wrote {target}: edit it, then run recordpack build {folder} -o packet.pdf")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from recordpack.checklist import Checklist, Level, Status
 from recordpack.models import Severity, Timeline
-from recordpack.pipeline import CheckResult
+from recordpack.pipeline import BuildResult, CheckResult
 from recordpack.scan import Progress as ProgressCallback
 from recordpack.serialize import printable, summary
 
@@ -185,3 +185,25 @@ def print_checklist(checklist: Checklist) -> None:
         kind = "physical, " if item.physical else ""
         out.print(f"\n[bold]{item.label}[/] [{kind}{item.level.value}{window}]")
         out.print(f"  why: {item.why}\n  if missing: {item.ask}\n  source: {item.source}")
+
+
+def print_build(result: BuildResult) -> None:
+    """What was written, and what the reader should know about it."""
+    errors = [p for p in result.problems if p.severity is Severity.ERROR]
+    report = result.check.report
+    err.print(
+        f"wrote {result.output}: {result.pages} pages ({result.cover_pages} cover), "
+        f"{len(result.placed)} records" + (f"; bundle {result.bundle}" if result.bundle else "")
+    )
+    if errors:
+        err.print(f"[yellow]{len(errors)} files not included[/]: see the last pages of the packet")
+    if result.active_content_removed:
+        err.print(f"{result.active_content_removed} active elements (scripts, links) removed")
+    gaps = [r for r in report.results if r.status is not Status.PRESENT]
+    verdict = (
+        "all required items present" if report.complete else "[bold red]required items missing[/]"
+    )
+    err.print(
+        f"{report.checklist.title} checklist: {verdict}; {len(gaps)} items to look at "
+        f"(recordpack check for details)"
+    )

@@ -97,8 +97,9 @@ class Mismatch:
 
 
 def normal_name(name: str) -> str:
-    """Names without case, punctuation or order: ``WHITFIELD, DANA`` == ``Dana Whitfield``."""
-    return " ".join(sorted(re.sub(r"[^a-zà-ÿ ]", " ", name.lower()).split()))
+    """Names without case, punctuation, initials or order: ``DOE, JANE M`` == ``Jane Doe``."""
+    words = re.sub(r"[\W\d_]+", " ", name.lower()).split()
+    return " ".join(sorted(w for w in words if len(w) > 1))  # initials are often left out
 
 
 def identity_of(item: Item, order: DateOrder = DateOrder.MDY) -> Identity:

@@ -111,6 +111,7 @@ class _Series:
     body_part: str
     instances: set[str] = field(default_factory=set)
     frames: int = 0
+    files: list[tuple[int, Source]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -136,6 +137,7 @@ class _Study:
         if instance not in series.instances:
             series.instances.add(instance)
             series.frames += header.frames
+            series.files.append((header.instance_number or len(series.files) + 1, sources[0]))
         self.identities.add((header.patient_name, header.patient_id, header.birth_date))
         for name, date in header.dates.items():
             if date and (name not in self.dates or date < self.dates[name]):
@@ -196,6 +198,7 @@ class _Study:
                         "description": s.description,
                         "body_part": s.body_part,
                         "images": s.images,
+                        "files": sorted(self.series[s.uid].files, key=lambda f: f[0]),
                     }
                     for s in series
                 ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,16 @@ class Patient:
 
     name: str = ""
     dob: dt.date | None = None
+    sex: str = ""
+    identifiers: tuple[tuple[str, str], ...] = ()
     condition: str = ""
     consult_date: dt.date | None = None
+    questions: tuple[str, ...] = ()
+    treating: tuple[str, ...] = ()
+    referring: str = ""
+    medications: tuple[str, ...] = ()
+    allergies: tuple[str, ...] = ()
+    history: str = ""
     physical: tuple[PhysicalRecord, ...] = ()
 
 
@@ -31,15 +40,37 @@ def load_patient(path: Path | None) -> Patient:
     physical = data.get("physical", [])
     if not isinstance(physical, list):
         raise RuleDataError(f"{path}: 'physical' must be a list of [[physical]] tables")
+    identifiers = data.get("identifiers", {})
+    if not isinstance(identifiers, dict):
+        raise RuleDataError(
+            f"{path}: 'identifiers' must be a table, e.g. [identifiers] MRN = \"123\""
+        )
     return Patient(
         name=str(data.get("name", "")),
         dob=_date(data, "dob", str(path)),
+        sex=str(data.get("sex", "")),
+        identifiers=tuple((str(k), str(v)) for k, v in identifiers.items()),
         condition=str(data.get("condition", "")),
         consult_date=_date(data, "consult_date", str(path)),
+        questions=_strings(data, "questions", str(path)),
+        treating=_strings(data, "treating", str(path)),
+        referring=str(data.get("referring", "")),
+        medications=_strings(data, "medications", str(path)),
+        allergies=_strings(data, "allergies", str(path)),
+        history=str(data.get("history", "")),
         physical=tuple(
             _physical(entry, f"{path}: physical #{n}") for n, entry in enumerate(physical, 1)
         ),
     )
+
+
+def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleDataError(f"{where}: key '{key}' must be a list of strings")
+    return tuple(v for v in value if v.strip())
 
 
 def _date(data: dict[str, Any], key: str, where: str) -> dt.date | None:
@@ -65,4 +96,68 @@ def _physical(entry: Any, where: str) -> PhysicalRecord:
         shipped=_date(entry, "shipped", where),
         received=_date(entry, "received", where),
         tracking=str(entry.get("tracking", "")),
+        accession=str(entry.get("accession", "")),
+    )
+
+
+TEMPLATE = """\
+# recordpack patient file: who the packet is for and what the second doctor is asked.
+# Every field may stay empty; the packet's cover shows what is known.
+# Dates are written YYYY-MM-DD, without quotes.
+
+name = {name}                      # as on your ID: programs refuse records with a different name
+dob = {dob}                         # date of birth, e.g. 1968-07-22
+sex = {sex}
+condition = {condition}             # a checklist id or alias: `recordpack checklists` lists them
+consult_date = {consult_date}       # the date of the second-opinion consult
+
+# The question(s) for the second doctor: the most useful lines in the packet.
+questions = [{questions}]
+
+treating = []                       # e.g. ["Dr Michael Okafor, medical oncology"]
+referring = ""                      # the doctor who referred you for this opinion
+medications = []                    # e.g. ["letrozole 2.5 mg daily"]
+allergies = []                      # e.g. ["penicillin (rash)"]
+history = \"\"\"
+\"\"\"
+
+[identifiers]                       # record numbers, e.g. MRN = "448812"
+
+# Slides, tissue blocks and imaging CDs travel by courier; track them here and the packet
+# includes a transmittal sheet to print and put in the box. Copy the block for each item.
+# [[physical]]
+# what = "pathology slides and blocks"
+# from = "Cascade Pathology Associates"
+# accession = "S25-10422"
+# requested = 2026-10-02
+# shipped = 2026-10-09
+# received = 2026-10-14
+# tracking = "1Z999AA10123456784"
+"""
+
+
+def patient_template(
+    *,
+    name: str = "",
+    dob: str = "",
+    sex: str = "",
+    condition: str = "",
+    consult_date: str = "",
+    question: str = "",
+) -> str:
+    """The commented patient.toml that ``recordpack init`` writes, with any answers filled in."""
+
+    def text(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML string
+
+    def date(value: str) -> str:
+        return value if value else '""'
+
+    return TEMPLATE.format(
+        name=text(name),
+        dob=date(dob),
+        sex=text(sex),
+        condition=text(condition),
+        consult_date=date(consult_date),
+        questions=text(question) if question else "",
     )

@@ -32,6 +32,7 @@ MAX_ARCHIVE_BYTES = 8 * 1024 * 1024 * 1024  # total uncompressed size of one zip
 MAX_RATIO = 100  # compression ratio above which a large member is a zip bomb
 MAX_ZIP_DEPTH = 3  # zips inside zips, as portals sometimes produce
 _JUNK = re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini|\._[^/]*|__MACOSX(/.*)?)$", re.I)
+PATIENT_FILE = "patient.toml"  # the patient file may live in the records folder; it is not a record
 
 Progress = Callable[[int, int], None]
 
@@ -164,6 +165,11 @@ def _read_disk_file(rel: str, path: Path, out: _Collected, password: str | None)
     out.files_seen += 1
     if _JUNK.search(rel):
         out.problems.append(Problem(rel, Severity.INFO, "system file, not a record; ignored"))
+        return
+    if rel == PATIENT_FILE:
+        out.problems.append(
+            Problem(rel, Severity.INFO, "patient file: read for the cover, not a record")
+        )
         return
     try:
         with path.open("rb") as fh:
@@ -390,3 +396,25 @@ def _check_dicomdirs(collected: _Collected) -> Iterator[Problem]:
         else:
             listed = f"lists {len(refs)} images, all found" if refs else "lists no images"
             yield Problem(where, Severity.INFO, f"DICOMDIR (index of an imaging CD) {listed}")
+
+
+def read_source(root: Path, source: Source) -> bytes:
+    """The bytes of a file found by a scan, from disk or from inside its zip(s), checked by hash.
+
+    Raises:
+        OSError: the file is gone, unreadable, or changed since the scan.
+    """
+    if source.archive is None:
+        data = (root / source.path).read_bytes()
+    else:
+        outer, *nested = source.archive.split("!")
+        data = (root / outer).read_bytes()
+        for name in [*nested, source.path]:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                info = zf.getinfo(name)
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise OSError(f"{name}: too large to read from a zip")
+                data = zf.read(info)
+    if hashlib.sha256(data).hexdigest() != source.sha256:
+        raise OSError(f"{source.display} changed since it was scanned; run the command again")
+    return data

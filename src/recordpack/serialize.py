@@ -6,11 +6,14 @@ import csv
 import io
 import os
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recordpack.checklist import ChecklistReport, Status
 from recordpack.identity import Mismatch
 from recordpack.models import Category, Item, Problem, Severity, Source, Timeline
+
+if TYPE_CHECKING:
+    from recordpack.pipeline import BuildResult
 
 TIMELINE_COLUMNS = (
     "index",
@@ -57,8 +60,16 @@ def item_dict(item: Item) -> dict[str, Any]:
         "pages": item.pages,
         "modality": item.modality,
         "sources": [source_dict(s) for s in item.sources],
-        "facts": {k: v for k, v in item.facts.items() if k != "identities"},
+        "facts": _public_facts(item.facts),
     }
+
+
+def _public_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts for JSON: identities stay out, and a series lists its image count, not its files."""
+    public = {k: v for k, v in facts.items() if k != "identities"}
+    if "series" in public:
+        public["series"] = [{k: v for k, v in s.items() if k != "files"} for s in public["series"]]
+    return public
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
@@ -161,4 +172,29 @@ def report_dict(
             for m in mismatches
         ],
         "translation": [{"index": i.index, "title": i.title} for i in translation],
+    }
+
+
+def build_dict(result: BuildResult) -> dict[str, Any]:
+    """The build report for scripts: outputs, pages, where each item is, problems, checklist."""
+    check = result.check
+    return {
+        "output": str(result.output),
+        "bundle": str(result.bundle) if result.bundle else None,
+        "pages": result.pages,
+        "cover_pages": result.cover_pages,
+        "items": [
+            {
+                "index": p.item.index,
+                "category": p.item.category.value,
+                "title": p.item.title,
+                "date": p.item.date.isoformat() if p.item.date else None,
+                "first_page": p.first_page,
+                "last_page": p.last_page,
+            }
+            for p in result.placed
+        ],
+        "problems": [problem_dict(p) for p in result.problems],
+        "active_content_removed": result.active_content_removed,
+        "checklist": report_dict(check.report, check.mismatches, check.translation),
     }

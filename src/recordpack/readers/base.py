@@ -30,6 +30,7 @@ class DicomHeader:
     study_description: str
     series_description: str
     series_number: int | None
+    instance_number: int | None
     body_part: str
     frames: int
     patient_name: str

@@ -1,0 +1,1 @@
+"""Everything recordpack draws: HTML templates to PDF, DICOM key images, photos as pages."""

@@ -1,0 +1,171 @@
+"""The cover a busy specialist reads first: who, why, the question, what is here, what is missing.
+
+Also the other pages recordpack draws from templates: a page per imaging study with its key
+images, plain-text records, the "not included" list, the transmittal sheet and the page stamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pypdf import PageObject, PdfReader
+
+from recordpack.checklist import Level, Status
+from recordpack.export import LINK_PREFIX
+from recordpack.models import Category, Item, Problem, Severity, Source
+from recordpack.patient import Patient
+from recordpack.render.html import render_pdf
+from recordpack.render.imaging import key_images
+from recordpack.serialize import printable
+
+if TYPE_CHECKING:
+    from recordpack.pipeline import CheckResult
+
+GLANCE_ROWS = 28  # "at a glance" must fit on the first pages
+_GLANCE_CATEGORIES = {Category.PATHOLOGY, Category.PROCEDURE, Category.RADIOLOGY, Category.IMAGING,
+                      Category.GENETICS, Category.DISCHARGE, Category.CARDIOLOGY}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """One line of the cover's index."""
+
+    number: str
+    date: dt.date | None
+    ambiguous: bool
+    category: str
+    title: str
+    page: int
+    note: str = ""
+
+    @property
+    def link(self) -> str:
+        """A placeholder link that assembly turns into a jump to ``page``."""
+        return f"{LINK_PREFIX}{self.page}"
+
+
+def render_cover(
+    *,
+    patient: Patient,
+    check: CheckResult,
+    items: Sequence[Item],
+    index: Sequence[IndexRow],
+    prepared: dt.date,
+    source_count: int,
+    template_dir: str | None,
+) -> bytes:
+    """The cover and index pages."""
+    report = check.report
+    gaps = [r for r in report.results if r.status is not Status.PRESENT]
+    gaps.sort(key=lambda r: (r.item.level is not Level.REQUIRED, r.status is Status.REVIEW))
+    return render_pdf(
+        "cover.html.j2",
+        template_dir,
+        title=f"Medical records: {patient.name}" if patient.name else "Medical records",
+        patient=patient,
+        prepared=prepared,
+        item_count=len(items),
+        source_count=source_count,
+        checklist_title=report.checklist.title,
+        gaps=gaps,
+        present_count=report.count(Status.PRESENT),
+        result_count=len(report.results),
+        complete=report.complete,
+        mismatches=check.mismatches,
+        translation=check.translation,
+        glance=_glance(items),
+        index=index,
+    )
+
+
+def _glance(items: Sequence[Item]) -> list[dict[str, Any]]:
+    """Key events by date; labs folded into one line so the list stays on one page."""
+    events = [
+        {"date": i.date, "text": f"{i.category.value}: {i.title}"}
+        for i in items
+        if i.date and i.category in _GLANCE_CATEGORIES
+    ]
+    labs = [i for i in items if i.category is Category.LAB and i.date]
+    if labs:
+        latest = max(i.date for i in labs if i.date)
+        events.append(
+            {"date": latest, "text": f"lab: {len(labs)} lab reports, the latest on this date"}
+        )
+    events.sort(key=lambda e: str(e["date"]))
+    if len(events) > GLANCE_ROWS:
+        events = [
+            *events[: GLANCE_ROWS // 2],
+            {"date": None, "text": "…"},
+            *events[-GLANCE_ROWS // 2 :],
+        ]
+    return events
+
+
+def render_study(
+    item: Item, read: Callable[[Source], bytes], originals: str, template_dir: str | None
+) -> bytes:
+    """The page of one imaging study: its facts, and a contact sheet of key images per series."""
+    series = []
+    all_series: list[dict[str, Any]] = item.facts.get("series", [])  # type: ignore[assignment]
+    for s in all_series:
+        frames, note = key_images(s["files"], read)
+        series.append({**s, "frames": frames, "note": note})
+    study = {
+        "title": item.title,
+        "date": item.date,
+        "modality": item.modality,
+        "body_part": item.facts.get("body_part", ""),
+        "images": item.facts.get("images", 0),
+        "institution": item.facts.get("institution", ""),
+        "accession": item.facts.get("accession", ""),
+        "series": series,
+    }
+    return render_pdf("study.html.j2", template_dir, study=study, originals=originals)
+
+
+def render_text(item: Item, template_dir: str | None) -> bytes:
+    """A plain-text record laid out as pages."""
+    return render_pdf(
+        "text.html.j2",
+        template_dir,
+        title=item.title,
+        text=item.text,
+        source=printable(item.sources[0].display),
+    )
+
+
+def render_not_included(problems: Sequence[Problem], template_dir: str | None) -> bytes:
+    """Every file that is not in the packet, why, and what to do; then the notes."""
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    notes = [p for p in problems if p.severity is not Severity.ERROR]
+    shown = [{"path": printable(p.path), "message": p.message, "hint": p.hint} for p in errors]
+    rest = [{"path": printable(p.path), "message": p.message, "hint": p.hint} for p in notes]
+    return render_pdf("not_included.html.j2", template_dir, problems=shown, notes=rest)
+
+
+def render_transmittal(patient: Patient, checklist_title: str, template_dir: str | None) -> bytes:
+    """A sheet to print and put in the box with slides, blocks or CDs."""
+    return render_pdf(
+        "transmittal.html.j2",
+        template_dir,
+        patient=patient,
+        physical=patient.physical,
+        checklist_title=checklist_title,
+    )
+
+
+def stamp_renderer(
+    template_dir: str | None,
+) -> Callable[[list[tuple[str, float]]], list[PageObject]]:
+    """Draws the page stamps: one strip per page, all in a single layout run."""
+
+    def draw(requests: list[tuple[str, float]]) -> list[PageObject]:
+        strips = [{"text": text, "width": f"{width:.1f}"} for text, width in requests]
+        pdf = render_pdf("stamps.html.j2", template_dir, strips=strips)
+        return list(PdfReader(io.BytesIO(pdf)).pages)
+
+    return draw

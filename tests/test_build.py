@@ -1,0 +1,318 @@
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.fileset import FileSet
+from pypdf import PdfReader, PdfWriter
+from pypdf.actions import JavaScript
+from typer.testing import CliRunner
+
+from recordpack.cli import app
+from recordpack.scan import read_source
+from tests.builders import EXAMPLE, dicom_bytes, pdf_bytes, require_tool, tree_hashes, write_pdf
+
+runner = CliRunner()
+NAME = "Zoë Ødegård 王小明 Иванов"
+PATIENT = f'''name = "{NAME}"
+dob = 1968-07-22
+condition = "breast-cancer"
+consult_date = 2026-11-30
+questions = ["Should I continue letrozole beyond 5 years?"]
+[identifiers]
+MRN = "448812"
+[[physical]]
+what = "pathology slides and blocks"
+from = "Cascade Pathology Associates"
+accession = "S25-10422"
+requested = 2026-10-02
+tracking = "1Z999AA10123456784"
+'''
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("build")
+    records = base / "records"
+    shutil.copytree(EXAMPLE, records)
+    (records / "patient.toml").write_text(PATIENT)
+    before = tree_hashes(records)
+    out = base / "out"
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            str(records),
+            "-o",
+            str(out / "packet.pdf"),
+            "--bundle",
+            str(out / "bundle"),
+            "--json",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert tree_hashes(records) == before, "the source folder was modified"
+    return records, out, json.loads(result.stdout)
+
+
+def page_texts(pdf: Path) -> list[str]:
+    pdftotext = require_tool("pdftotext")
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def test_page_count_is_cover_plus_every_input_page(built):
+    records, out, report = built
+    reader = PdfReader(out / "packet.pdf")
+    assert len(reader.pages) == report["pages"]
+    spans = sum(i["last_page"] - i["first_page"] + 1 for i in report["items"])
+    extras = 2  # the "not included" page (notes) and the transmittal sheet
+    assert report["pages"] == report["cover_pages"] + spans + extras
+    scan = json.loads(runner.invoke(app, ["scan", str(records), "--json"]).stdout)
+    pages_in = {i["index"]: i["pages"] for i in scan["items"]}
+    for item in report["items"]:
+        if item["category"] != "imaging":  # studies get pages drawn for them
+            assert item["last_page"] - item["first_page"] + 1 == pages_in[item["index"]], item
+
+
+def test_every_item_is_bookmarked_under_its_section(built):
+    _, out, report = built
+    reader = PdfReader(out / "packet.pdf")
+    titles = []
+
+    def walk(entries, depth=0):
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry, depth + 1)
+            else:
+                titles.append((depth, entry.title, reader.get_destination_page_number(entry) + 1))
+
+    walk(reader.outline)
+    for item in report["items"]:
+        assert (1, f"#{item['index']} {item['title']}", item["first_page"]) in titles
+    assert {t for d, t, _ in titles if d == 0} >= {
+        "Cover and index",
+        "Pathology",
+        "Imaging",
+        "Laboratory",
+    }
+
+
+def test_index_links_jump_to_the_right_pages(built):
+    _, out, report = built
+    reader = PdfReader(out / "packet.pdf")
+    targets = set()
+    for page in reader.pages[: report["cover_pages"]]:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if "/Dest" in annot:
+                targets.add(reader.get_page_number(annot["/Dest"][0].get_object()) + 1)
+            assert "/URI" not in str(annot.get("/A", ""))
+    assert {i["first_page"] for i in report["items"]} <= targets
+
+
+def test_page_labels_and_metadata(built):
+    _, out, report = built
+    reader = PdfReader(out / "packet.pdf")
+    labels = reader.page_labels
+    assert labels[: report["cover_pages"]] == ["i", "ii"][: report["cover_pages"]]
+    assert labels[report["cover_pages"]] == str(report["cover_pages"] + 1)
+    meta = reader.metadata
+    assert meta.title == f"Medical records: {NAME}"
+    assert meta.producer == "recordpack" and NAME not in (meta.producer or "")
+
+
+def test_every_page_is_stamped_and_the_cover_says_what_matters(built):
+    _, out, report = built
+    pages = page_texts(out / "packet.pdf")
+    assert len(pages) == report["pages"]
+    for number, text in enumerate(pages, start=1):
+        assert f"page {number} of {report['pages']}" in text, number
+        assert "Ødegård" in text and "1968-07-22" in text
+    cover = pages[0]
+    assert "Should I continue letrozole beyond 5 years?" in cover
+    assert "Genomic recurrence test" in cover and "missing" in cover
+    assert "Transmittal sheet" in pages[-1] and "1Z999AA10123456784" in pages[-1]
+
+
+def test_unicode_names_use_real_fonts(built):
+    _, out, _ = built
+    pdffonts = require_tool("pdffonts")
+    fonts = subprocess.run(
+        [pdffonts, str(out / "packet.pdf")], capture_output=True, text=True, check=True
+    ).stdout
+    assert "DejaVu" in fonts
+    assert "WenQuanYi" in fonts or "Noto" in fonts  # a CJK font was found for 王小明
+
+
+def test_packet_passes_qpdf_and_is_owner_only(built):
+    _, out, _ = built
+    qpdf = require_tool("qpdf")
+    check = subprocess.run(
+        [qpdf, "--check", str(out / "packet.pdf")], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert (out / "packet.pdf").stat().st_mode & 0o777 == 0o600
+    assert not list(out.glob(".*part"))  # no temporary files left behind
+
+
+def test_bundle_holds_originals_dicomdir_and_a_true_manifest(built):
+    records, out, _ = built
+    bundle = out / "bundle"
+    assert {p.name for p in bundle.iterdir()} == {
+        "packet.pdf",
+        "DICOMDIR",
+        "DICOM",
+        "README.TXT",
+        "INDEX.HTM",
+        "manifest.json",
+    }
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert (
+        manifest["packet"]["sha256"]
+        == hashlib.sha256((out / "packet.pdf").read_bytes()).hexdigest()
+    )
+    for entry in manifest["files"]:
+        disk = records / (entry["archive"] or entry["path"])
+        assert disk.exists()
+        if entry["archive"] is None:
+            assert hashlib.sha256(disk.read_bytes()).hexdigest() == entry["sha256"]
+            assert disk.stat().st_size == entry["size"]
+        if entry["bundle_path"]:
+            copy = bundle / entry["bundle_path"]
+            assert hashlib.sha256(copy.read_bytes()).hexdigest() == entry["sha256"]  # byte for byte
+            assert all(
+                len(part) <= 8 and part == part.upper() for part in entry["bundle_path"].split("/")
+            )
+    fs = FileSet(pydicom.dcmread(bundle / "DICOMDIR"))
+    assert len(fs) == 8
+    assert {str(i.path).split("bundle/", 1)[1].split("/")[0] for i in fs} == {"DICOM"}
+    assert fs.find(Modality="MR")[0].load().PatientName == "WHITFIELD^DANA^M"
+    dcmdump = require_tool("dcmdump")
+    dump = subprocess.run(
+        [dcmdump, str(bundle / "DICOMDIR")], capture_output=True, text=True, check=True
+    ).stdout
+    assert (
+        dump.count("(0004,1430) CS [IMAGE]") == 8 and "DICOM\\ST000001\\SE000001\\IM000001" in dump
+    )
+    assert "autorun" in (bundle / "README.TXT").read_text().lower()
+    assert 'href="packet.pdf#page=' in (bundle / "INDEX.HTM").read_text()
+
+
+def test_reports_profile_zip_has_no_images(tmp_path: Path):
+    shutil.copytree(EXAMPLE, tmp_path / "r")
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            str(tmp_path / "r"),
+            "-o",
+            str(tmp_path / "p.pdf"),
+            "--bundle",
+            str(tmp_path / "b.zip"),
+            "--profile",
+            "reports",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    names = zipfile.ZipFile(tmp_path / "b.zip").namelist()
+    assert "packet.pdf" in names and not any(n.startswith("DICOM") for n in names)
+
+
+def test_hostile_inputs_are_cleaned_or_listed(tmp_path: Path):
+    records = tmp_path / "records"
+    write_pdf(
+        records / "lab.pdf", ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Reference range"]
+    )
+    writer = PdfWriter(
+        clone_from=io.BytesIO(pdf_bytes(["OPERATIVE REPORT", "Date of surgery: 01/02/2025"]))
+    )
+    writer.add_open_action(JavaScript("app.alert('x');"))
+    writer.add_uri(0, "https://example.invalid/", [0, 0, 100, 100])
+    writer.write(records / "js.pdf")
+    locked = PdfWriter(clone_from=io.BytesIO(pdf_bytes(["secret"])))
+    locked.encrypt(user_password="pw", algorithm="AES-256")
+    locked.write(records / "locked.pdf")
+    (records / "IM1").write_bytes(dicom_bytes()[:-50])
+    out = tmp_path / "packet.pdf"
+    result = runner.invoke(app, ["build", str(records), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["active_content_removed"] >= 1
+    data = out.read_bytes()
+    assert b"/JavaScript" not in data and b"example.invalid" not in data
+    last = page_texts(out)[-1]
+    assert "locked.pdf" in last and "encrypted PDF" in last
+    assert "IM1" in last and "truncated DICOM" in last
+    assert len(report["items"]) == 2
+
+
+def test_encrypted_packet_opens_only_with_the_password(tmp_path: Path):
+    shutil.copytree(EXAMPLE, tmp_path / "r")
+    out = tmp_path / "p.pdf"
+    env = {**os.environ, "RECORDPACK_PACKET_PASSWORD": "correct horse"}
+    result = runner.invoke(
+        app, ["build", str(tmp_path / "r"), "-o", str(out), "--encrypt", "-q"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(out)
+    assert reader.is_encrypted
+    assert not reader.decrypt("wrong")
+    assert PdfReader(out).decrypt("correct horse")
+    missing = runner.invoke(
+        app,
+        ["build", str(tmp_path / "r"), "-o", str(out), "--encrypt", "--no-input"],
+        env={k: v for k, v in os.environ.items() if k != "RECORDPACK_PACKET_PASSWORD"},
+    )
+    assert missing.exit_code == 3 and "RECORDPACK_PACKET_PASSWORD" in missing.output
+
+
+def test_output_inside_the_records_folder_is_refused(tmp_path: Path):
+    shutil.copytree(EXAMPLE, tmp_path / "r")
+    result = runner.invoke(app, ["build", str(tmp_path / "r"), "-o", str(tmp_path / "r" / "p.pdf")])
+    assert result.exit_code == 4 and not (tmp_path / "r" / "p.pdf").exists()
+
+
+def test_init_writes_a_template_that_reads_back(tmp_path: Path):
+    result = runner.invoke(app, ["init", str(tmp_path), "--no-input"])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "patient.toml"
+    assert "questions" in target.read_text() and target.stat().st_mode & 0o777 == 0o600
+    assert runner.invoke(app, ["init", str(tmp_path), "--no-input"]).exit_code == 4
+    assert runner.invoke(app, ["init", str(tmp_path), "--no-input", "--force"]).exit_code == 0
+
+
+def test_a_clinic_template_overrides_the_cover(tmp_path: Path):
+    shutil.copytree(EXAMPLE, tmp_path / "r")
+    templates = tmp_path / "letterhead"
+    templates.mkdir()
+    (templates / "cover.html.j2").write_text(
+        "<html><body><h1>Northside Clinic referral</h1>{% for row in index %}"
+        '<p><a href="{{ row.link }}">{{ row.title }}</a></p>{% endfor %}</body></html>'
+    )
+    out = tmp_path / "p.pdf"
+    result = runner.invoke(
+        app, ["build", str(tmp_path / "r"), "-o", str(out), "--template", str(templates), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Northside Clinic referral" in page_texts(out)[0]
+
+
+def test_read_source_refuses_a_changed_file(tmp_path: Path):
+    from recordpack.scan import scan_folder
+
+    write_pdf(tmp_path / "a.pdf", ["x"])
+    [item] = scan_folder(tmp_path).items
+    write_pdf(tmp_path / "a.pdf", ["y"])
+    with pytest.raises(OSError, match="changed since it was scanned"):
+        read_source(tmp_path, item.sources[0])
