@@ -316,3 +316,32 @@ def test_read_source_refuses_a_changed_file(tmp_path: Path):
     write_pdf(tmp_path / "a.pdf", ["y"])
     with pytest.raises(OSError, match="changed since it was scanned"):
         read_source(tmp_path, item.sources[0])
+
+
+def test_date_order_and_attached_originals(tmp_path: Path):
+    shutil.copytree(EXAMPLE, tmp_path / "r")
+    out = tmp_path / "p.pdf"
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            str(tmp_path / "r"),
+            "-o",
+            str(out),
+            "--order",
+            "date",
+            "--attach-originals",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    firsts = [i["first_page"] for i in report["items"]]
+    assert firsts == sorted(firsts)
+    assert [i["index"] for i in report["items"]] == sorted(i["index"] for i in report["items"])
+    reader = PdfReader(out)
+    assert len(reader.attachments) == 8
+    original = next((tmp_path / "r" / "MRI CD 2025-05-20").rglob("IM000000"))
+    assert original.read_bytes() in [
+        data for files in reader.attachments.values() for data in files
+    ]

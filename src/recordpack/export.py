@@ -12,10 +12,20 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+)
 
 from recordpack.errors import OutputError
 
@@ -133,33 +143,108 @@ def _stamp(
     total: int,
     stamps: Callable[[list[tuple[str, float]]], list[PageObject]],
 ) -> None:
-    """Shrink source pages a little to free a band at the top, and stamp every page there."""
-    requests: list[tuple[str, float]] = []
-    plan: list[tuple[PageObject, bool]] = []
+    """Stamp every page in a band at its top; source pages shrink a little to free the band.
+
+    The text of each part's stamp (patient, item; any script) is drawn once as a form XObject;
+    the page number is plain Helvetica. Content streams are wrapped, never parsed, so a page
+    costs microseconds, not milliseconds.
+    """
     ends = [*starts[1:], total + 1]
-    for part, start, end in zip(parts, starts, ends, strict=True):
-        for offset in range(end - start):
-            page = writer.pages[start - 1 + offset]
-            page.transfer_rotation_to_content()
-            width = float(page.mediabox.width)
-            requests.append((f"{part.stamp} · page {start + offset} of {total}", width - 48))
-            plan.append((page, part.drawn))
-    strips = stamps(requests)
-    for (page, drawn), strip in zip(plan, strips, strict=True):
-        box = page.mediabox
-        left, bottom = float(box.left), float(box.bottom)
-        width, height = float(box.width), float(box.height)
-        if not drawn:
-            scale = (height - BAND) / height
-            page.add_transformation(
-                Transformation()
-                .translate(-left, -bottom)
-                .scale(scale, scale)
-                .translate(left + width * (1 - scale) / 2, bottom)
+    widths = [
+        max(float(writer.pages[n].mediabox.width) for n in range(start - 1, end - 1))
+        for start, end in zip(starts, ends, strict=True)
+    ]
+    strips = stamps(
+        [(part.stamp, width - 48 - NUMBER_ROOM) for part, width in zip(parts, widths, strict=True)]
+    )
+    font = writer._add_object(  # pypdf has no public API for adding a resource object
+        DictionaryObject({
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        })
+    )  # fmt: skip
+    for part, start, end, strip in zip(parts, starts, ends, strips, strict=True):
+        form = _as_form(writer, strip)
+        for number in range(start, end):
+            page = writer.pages[number - 1]
+            if page.rotation:
+                page.transfer_rotation_to_content()
+            _stamp_page(
+                writer, page, form, font, f"page {number} of {total}", shrink=not part.drawn
             )
-        page.merge_transformed_page(
-            strip, Transformation().translate(left + 24, bottom + height - BAND + 1), over=True
-        )
+
+
+NUMBER_ROOM = 72.0  # points kept for "page N of M" at the right of the band
+
+
+def _as_form(writer: PdfWriter, strip: PageObject) -> IndirectObject:
+    """A one-line strip page as a reusable form XObject."""
+    content = strip.get_contents()
+    resources: Any = strip["/Resources"]
+    box = strip.mediabox
+    form = StreamObject()
+    form.set_data(content.get_data() if content is not None else b"")
+    bbox = [FloatObject(0), FloatObject(0), FloatObject(box.width), FloatObject(box.height)]
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(bbox),
+        NameObject("/Resources"): resources.get_object().clone(writer),
+    })  # fmt: skip
+    return writer._add_object(form)
+
+
+def _stamp_page(
+    writer: PdfWriter,
+    page: PageObject,
+    form: IndirectObject,
+    font: IndirectObject,
+    number: str,
+    *,
+    shrink: bool,
+) -> None:
+    box = page.mediabox
+    left, bottom = float(box.left), float(box.bottom)
+    width, height = float(box.width), float(box.height)
+    before = b"q\n"
+    if shrink:
+        s = (height - BAND) / height
+        tx = left + width * (1 - s) / 2 - s * left
+        ty = bottom - s * bottom
+        before = f"q {s:.5f} 0 0 {s:.5f} {tx:.3f} {ty:.3f} cm\n".encode()
+    top = bottom + height - BAND + 1
+    number_x = left + width - 24 - 3.7 * len(number)
+    after = (
+        f"\nQ\nq 1 0 0 1 {left + 24:.3f} {top:.3f} cm /RPStamp Do Q\n"
+        f"BT /RPFont 7 Tf 0.27 g {number_x:.3f} {top + 3.2:.3f} Td ({number}) Tj ET\n"
+    ).encode()
+    contents = page.get("/Contents")
+    existing = contents.get_object() if contents is not None else None
+    if isinstance(existing, ArrayObject):
+        streams = list(existing)
+    elif existing is None:
+        streams = []
+    else:
+        streams = [contents]
+    page[NameObject("/Contents")] = ArrayObject(
+        [_stream(writer, before), *streams, _stream(writer, after)]
+    )
+    resources = page.get("/Resources")
+    resources = DictionaryObject(resources.get_object() if resources is not None else {})
+    for key, name, ref in (("/XObject", "/RPStamp", form), ("/Font", "/RPFont", font)):
+        current = resources.get(key)
+        sub = DictionaryObject(current.get_object() if current is not None else {})
+        sub[NameObject(name)] = ref
+        resources[NameObject(key)] = sub
+    page[NameObject("/Resources")] = resources
+
+
+def _stream(writer: PdfWriter, data: bytes) -> IndirectObject:
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return writer._add_object(stream)
 
 
 def _link_cover(writer: PdfWriter, cover_pages: int) -> None:

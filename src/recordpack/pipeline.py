@@ -67,6 +67,9 @@ SECTIONS: tuple[tuple[str, frozenset[Category]], ...] = (
 )
 
 
+INDEX_ROWS_PER_PAGE = 45
+
+
 class Order(StrEnum):
     """How documents follow the cover."""
 
@@ -207,7 +210,9 @@ def build_packet(
 
     body = parts + extra
     sizes = [p.pages for p in body]
-    cover_pages, cover_pdf = 1, b""
+    # A first guess of the cover's length (summary page, then ~45 index rows a page) usually
+    # holds, so the cover is laid out once; otherwise again with the corrected numbers.
+    cover_pages, cover_pdf = 1 + -(-(len(body) + 1) // INDEX_ROWS_PER_PAGE), b""
     for _ in range(4):  # the index's page numbers depend on the cover's own length
         starts = [cover_pages + 1 + sum(sizes[:n]) for n in range(len(body))]
         rows = [
