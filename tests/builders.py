@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -22,6 +23,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "dana-whitfield"
 def pdf_bytes(lines: list[str], *, pages: int = 1) -> bytes:
     """A text PDF whose first page holds ``lines``."""
     pdf = FPDF()
+    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))  # same lines, same bytes
     for n in range(pages):
         pdf.add_page()
         pdf.set_font("Helvetica", size=10)

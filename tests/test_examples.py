@@ -115,9 +115,13 @@ def test_example_pdfs_extract_with_poppler(name: str):
 
 def test_readme_checklist_and_patient_examples_load(tmp_path: Path):
     from recordpack.checklist import load_checklist
+    from recordpack.config import load_config
     from recordpack.patient import load_patient
 
-    checklist_block, patient_block = re.findall(r"```toml\n(.*?)```", README, re.S)
+    config_block, checklist_block, patient_block = re.findall(r"```toml\n(.*?)```", README, re.S)
+    (tmp_path / "recordpack.toml").write_text(config_block)
+    config = load_config(tmp_path / "recordpack.toml")
+    assert config.date_order.value == "DMY" and config.bundle is True
     (tmp_path / "clinic.toml").write_text(checklist_block)
     checklist = load_checklist(str(tmp_path / "clinic.toml"))
     assert [i.id for i in checklist.items] == ["receptors", "slides"]

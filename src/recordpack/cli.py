@@ -7,15 +7,28 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from recordpack import __version__, console
+from recordpack.batch import (
+    CACHE_FILE,
+    Settings,
+    read_jobs,
+    remove_partial_outputs,
+    run_dask,
+    run_local,
+    shard,
+    summarize,
+)
 from recordpack.checklist import bundled_checklists, load_checklist
+from recordpack.config import load_config
 from recordpack.errors import ExitCode, OutputError, RecordpackError
 from recordpack.export import write_atomically
 from recordpack.models import DateOrder, Timeline
@@ -93,7 +106,7 @@ def _exit_codes(ctx: typer.Context) -> Iterator[None]:
         console.print_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        console.print_error("interrupted; nothing was written")
+        console.print_error("interrupted; no partial files were left")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
@@ -361,6 +374,108 @@ def init(
         write_atomically(target, patient_template(**answers).encode())
         load_patient(target)  # what we wrote must read back
     console.err.print(f"wrote {target}: edit it, then run recordpack build {folder} -o packet.pdf")
+
+
+class Executor(StrEnum):
+    """Where batch jobs run."""
+
+    LOCAL = "local"
+    DASK = "dask"
+
+
+@app.command()
+def batch(
+    ctx: typer.Context,
+    jobs: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of patient folders, or a .csv / .jsonl manifest.", show_default=False
+        ),
+    ],
+    outdir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the packets.")],
+    workers: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes [CPU count].")
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help=f"Cache file [OUTDIR/{CACHE_FILE}].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild unchanged patients too.")] = False,
+    shard_spec: Annotated[
+        str | None, typer.Option("--shard", help="Only the K-th of N slices, e.g. 2/8.")
+    ] = None,
+    executor: Annotated[
+        Executor, typer.Option("--executor", help="local processes, or a dask.distributed cluster.")
+    ] = Executor.LOCAL,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", help="recordpack.toml [./recordpack.toml if present]."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when a packet misses required items.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="One JSON line per patient, then a summary.")
+    ] = False,
+    password: PasswordOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build one packet per patient, in parallel; unchanged patients are skipped."""
+    started = time.perf_counter()
+    with _exit_codes(ctx):
+        config = load_config(config_file)
+        todo = read_jobs(jobs)
+        if shard_spec:
+            k, _, n = shard_spec.partition("/")
+            if not (k.isdigit() and n.isdigit()):
+                raise RecordpackError(f"--shard {shard_spec}: expected K/N, e.g. 2/8")
+            todo = shard(todo, int(k), int(n))
+        secret = os.environ.get(config.encrypt_env) if config.encrypt_env else None
+        if config.encrypt_env and not secret:
+            raise RecordpackError(
+                f"{config.path}: encrypt_env is set but ${config.encrypt_env} is empty",
+                f"set {config.encrypt_env} in the environment",
+            )
+        settings = Settings(
+            outdir=str(outdir.absolute()),
+            cache=str((cache or outdir / CACHE_FILE).absolute()),
+            config=config,
+            force=force,
+            encrypt_password=secret,
+            password=password,
+        )
+        outdir.mkdir(parents=True, exist_ok=True)
+        results: list[dict[str, object]] = []
+        with console.batch_progress(len(todo), quiet or json_out) as advance:
+
+            def on_result(result: dict[str, object]) -> None:
+                results.append(result)
+                if json_out:
+                    typer.echo(json.dumps(result, ensure_ascii=False))
+                advance(result)
+
+            try:
+                if executor is Executor.DASK:
+                    if not scheduler:
+                        raise RecordpackError("--executor dask needs --scheduler ADDRESS")
+                    run_dask(todo, settings, scheduler, on_result)
+                else:
+                    run_local(todo, settings, workers or os.cpu_count() or 1, on_result)
+            except KeyboardInterrupt:
+                remove_partial_outputs(outdir)
+                raise
+    summary = summarize(results, time.perf_counter() - started)
+    if json_out:
+        typer.echo(json.dumps(summary))
+    elif not quiet:
+        console.print_batch(results, summary)
+    if summary["failed"]:
+        raise typer.Exit(ExitCode.BATCH_FAILED)
+    if strict and summary["incomplete"]:
+        raise typer.Exit(ExitCode.INCOMPLETE)
 
 
 def main() -> None:

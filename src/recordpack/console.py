@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -46,6 +47,38 @@ def scan_progress(quiet: bool) -> Iterator[ProgressCallback]:
         yield advance
     finally:
         bar.stop()
+
+
+@contextmanager
+def batch_progress(total: int, quiet: bool) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A bar with the time left, on a terminal only; advanced once per finished patient."""
+    bar = Progress(
+        TextColumn("packets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=quiet or not err.is_terminal,
+    )  # fmt: skip
+    task = bar.add_task("batch", total=total)
+    bar.start()
+    try:
+        yield lambda _result: bar.advance(task)
+    finally:
+        bar.stop()
+
+
+def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """One line per patient, failures first, then the counts."""
+    order = {"failed": 0, "built": 1, "unchanged": 2}
+    for r in sorted(results, key=lambda r: (order.get(str(r["status"]), 3), str(r["job"]))):
+        style = {"failed": "red", "built": "green", "unchanged": "dim"}.get(str(r["status"]), "")
+        detail = r.get("error") or f"{r.get('pages')} pages -> {r.get('output')}"
+        if r.get("checklist") and not r["checklist"]["complete"]:
+            detail = f"{detail}; missing: {', '.join(r['checklist']['missing'])}"
+        err.print(
+            Text(f"{r['status']:<9} ", style=style) + Text(f"{r['job']}: {detail}"), soft_wrap=True
+        )
+    err.print(
+        f"{summary['jobs']} patients: {summary['built']} built, {summary['unchanged']} unchanged, "
+        f"{summary['failed']} failed in {summary['seconds']:.1f} s"
+    )
 
 
 def print_timeline(timeline: Timeline) -> None:

@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     OK = 0
     INCOMPLETE = 1  # with --strict: a required checklist item is missing or stale
     USAGE = 2  # bad options (click's own code)
+    BATCH_FAILED = 2  # batch: some patients failed (the others were built)
     INPUT = 3  # the folder or a data file cannot be used
     OUTPUT = 4  # the output cannot be written
     INTERRUPTED = 130

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
@@ -23,6 +24,9 @@ from recordpack.render import cover
 from recordpack.render.scans import image_pages
 from recordpack.scan import Progress, read_source, scan_folder
 from recordpack.timeline import build_timeline
+
+if TYPE_CHECKING:
+    from recordpack.cache import ScanCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,11 @@ class BuildResult:
 
 
 def build_packet(
-    folder: Path, options: BuildOptions, *, progress: Progress | None = None
+    folder: Path,
+    options: BuildOptions,
+    *,
+    progress: Progress | None = None,
+    cache: ScanCache | None = None,
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
     _refuse_output_inside(folder, options)
@@ -137,7 +145,11 @@ def build_packet(
     patient = options.patient
     timeline = build_timeline(
         scan_folder(
-            root, date_order=options.date_order, password=options.password, progress=progress
+            root,
+            date_order=options.date_order,
+            password=options.password,
+            progress=progress,
+            cache=cache,
         )
     )
     consult = options.consult_date or patient.consult_date or _today()

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from recordpack.errors import InputFolderError
 from recordpack.inventory import build_inventory
@@ -25,6 +25,9 @@ from recordpack.models import DateOrder, Inventory, Kind, Problem, Severity, Sou
 from recordpack.readers import ReadError, Reading, read_file
 from recordpack.readers.dicom import read_dicomdir
 from recordpack.sniff import HEAD_SIZE, sniff
+
+if TYPE_CHECKING:
+    from recordpack.cache import ScanCache
 
 IN_MEMORY_BYTES = 64 * 1024 * 1024  # files up to this size are read once: hash and parse one buffer
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip member larger than this is not read in memory
@@ -46,13 +49,24 @@ class Found:
 
 
 @dataclass(slots=True)
-class _Collected:
+class Outcome:
+    """What reading some files gave: items' raw material, problems, DICOMDIR listings."""
+
     found: list[Found]
     problems: list[Problem]
     dicomdirs: list[tuple[Source, list[str]]]
     paths: set[tuple[str | None, str]] = field(default_factory=set)
     bytes_seen: int = 0
     files_seen: int = 0
+
+    def merge(self, other: Outcome) -> None:
+        """Add what another read gave."""
+        self.found.extend(other.found)
+        self.problems.extend(other.problems)
+        self.dicomdirs.extend(other.dicomdirs)
+        self.paths |= other.paths
+        self.bytes_seen += other.bytes_seen
+        self.files_seen += other.files_seen
 
 
 def scan_folder(
@@ -61,8 +75,12 @@ def scan_folder(
     date_order: DateOrder = DateOrder.MDY,
     password: str | None = None,
     progress: Progress | None = None,
+    cache: ScanCache | None = None,
 ) -> Inventory:
     """Read every file under ``root`` and turn them into classified, dated items.
+
+    With a ``cache``, a file whose path, size and modification time are unchanged is not read
+    again: what reading it gave last time is replayed.
 
     Raises:
         InputFolderError: ``root`` is not a readable folder. Problems with single files never
@@ -74,9 +92,15 @@ def scan_folder(
             f"{base}: not a folder", "give the folder that holds the records, e.g. ~/records"
         )
     files, problems = walk(base)
-    collected = _Collected(found=[], problems=problems, dicomdirs=[])
+    collected = Outcome(found=[], problems=problems, dicomdirs=[])
     for done, (rel, path) in enumerate(files, start=1):
-        _read_disk_file(rel, path, collected, password)
+        outcome = cache.lookup(path, rel, bool(password)) if cache else None
+        if outcome is None:
+            outcome = Outcome(found=[], problems=[], dicomdirs=[])
+            _read_disk_file(rel, path, outcome, password)
+            if cache:
+                cache.store(path, rel, bool(password), outcome)
+        collected.merge(outcome)
         if progress:
             progress(done, len(files))
     collected.problems.extend(_check_dicomdirs(collected))
@@ -161,7 +185,7 @@ def _os_problem(rel: str, exc: OSError, what: str) -> Problem:
     return Problem(rel, Severity.ERROR, f"{what} cannot be read: {exc.strerror or exc}")
 
 
-def _read_disk_file(rel: str, path: Path, out: _Collected, password: str | None) -> None:
+def _read_disk_file(rel: str, path: Path, out: Outcome, password: str | None) -> None:
     out.files_seen += 1
     if _JUNK.search(rel):
         out.problems.append(Problem(rel, Severity.INFO, "system file, not a record; ignored"))
@@ -202,7 +226,7 @@ def _read_stream(
     stream: BinaryIO,
     size: int,
     digest: str,
-    out: _Collected,
+    out: Outcome,
     password: str | None,
     depth: int,
 ) -> None:
@@ -246,9 +270,7 @@ def _read_stream(
     out.found.append(Found(source, reading))
 
 
-def _read_zip(
-    where: str, stream: BinaryIO, out: _Collected, password: str | None, depth: int
-) -> None:
+def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, depth: int) -> None:
     """Read the members of a zip in memory, refusing unsafe names and bombs."""
     if depth >= MAX_ZIP_DEPTH:
         out.problems.append(
@@ -302,7 +324,7 @@ def _read_member(
     archive: str,
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,
-    out: _Collected,
+    out: Outcome,
     password: str | None,
     depth: int,
 ) -> None:
@@ -377,7 +399,7 @@ def _unsafe_member(name: str) -> bool:
     )
 
 
-def _check_dicomdirs(collected: _Collected) -> Iterator[Problem]:
+def _check_dicomdirs(collected: Outcome) -> Iterator[Problem]:
     """Say whether the images each DICOMDIR lists are all there (copies of CDs often are not)."""
     for source, refs in collected.dicomdirs:
         folder = PurePosixPath(source.path).parent

@@ -1,0 +1,329 @@
+"""Many patients, unattended: one packet each, in parallel, resumable, and shardable.
+
+Jobs come from a folder of patient folders or from a CSV / JSON-lines manifest. Each job is
+built in a worker process (or on a dask.distributed cluster); one job's failure is its own
+result, never the batch's end. A job whose inputs and options have not changed since its last
+successful build is skipped (its fingerprint is kept in the cache); files that have not changed
+are not read again.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import zlib
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recordpack import __version__
+from recordpack.cache import ScanCache
+from recordpack.config import Config
+from recordpack.errors import RecordpackError, RuleDataError
+from recordpack.patient import load_patient
+from recordpack.pipeline import BuildOptions, Order, Profile, build_packet
+from recordpack.scan import PATIENT_FILE
+
+CACHE_FILE = ".recordpack-cache.sqlite"
+_MANIFEST_KEYS = {"folder", "output", "condition", "consult_date", "patient_file", "name", "dob",
+                  "question", "order", "profile", "bundle"}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One patient to build: a folder and the options that differ from the batch's."""
+
+    id: str
+    folder: str
+    output: str | None = None
+    condition: str | None = None
+    consult_date: str | None = None
+    patient_file: str | None = None
+    name: str | None = None
+    dob: str | None = None
+    question: str | None = None
+    order: str | None = None
+    profile: str | None = None
+    bundle: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every job of a batch shares."""
+
+    outdir: str
+    cache: str
+    config: Config
+    force: bool = False
+    encrypt_password: str | None = None
+    password: str | None = None
+
+
+def read_jobs(source: Path) -> list[Job]:
+    """Jobs from a folder of patient folders, or from a .csv / .jsonl manifest."""
+    if source.is_dir():
+        return [
+            Job(id=entry.name, folder=str(entry))
+            for entry in sorted(source.iterdir(), key=lambda e: e.name)
+            if entry.is_dir() and not entry.name.startswith(".")
+        ]
+    if not source.is_file():
+        raise RuleDataError(
+            f"{source}: no such folder or manifest", "give a folder or a .csv/.jsonl file"
+        )
+    rows: list[dict[str, Any]]
+    if source.suffix.lower() == ".csv":
+        with source.open(newline="", encoding="utf-8-sig") as fh:
+            rows = [
+                {k: v for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(fh)
+            ]
+    else:
+        rows = []
+        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise RuleDataError(f"{source}: line {n} is not JSON ({exc.msg})") from None
+    jobs = []
+    for n, row in enumerate(rows, start=1):
+        where = f"{source}: row {n}"
+        unknown = set(row) - _MANIFEST_KEYS
+        if unknown:
+            raise RuleDataError(
+                f"{where}: unknown column {sorted(unknown)[0]!r}",
+                f"columns: {', '.join(sorted(_MANIFEST_KEYS))}",
+            )
+        if not row.get("folder"):
+            raise RuleDataError(f"{where}: 'folder' is missing")
+        folder = (source.parent / str(row["folder"])).resolve()
+        values = {k: str(v) for k, v in row.items() if k not in ("folder", "bundle")}
+        if "patient_file" in values:
+            values["patient_file"] = str((source.parent / values["patient_file"]).resolve())
+        bundle = row.get("bundle")
+        if isinstance(bundle, str):
+            bundle = bundle.strip().lower() in ("1", "true", "yes")
+        jobs.append(
+            Job(id=values.get("output") or folder.name, folder=str(folder), bundle=bundle, **values)
+        )
+    ids = [j.id for j in jobs]
+    if len(set(ids)) != len(ids):
+        duplicate = next(i for i in ids if ids.count(i) > 1)
+        raise RuleDataError(
+            f"{source}: two jobs would write '{duplicate}'", "give each row its own 'output'"
+        )
+    return jobs
+
+
+def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
+    """The K-th of N slices (1-based); a job's slice depends only on its id, never on the others."""
+    if not 1 <= k <= n:
+        raise RuleDataError(f"--shard {k}/{n}: K must be between 1 and N")
+    return [job for job in jobs if zlib.crc32(job.id.encode()) % n == k - 1]
+
+
+def build_job(job: Job, settings: Settings) -> dict[str, Any]:
+    """Build one packet; never raises: the result says what happened."""
+    start = time.perf_counter()
+    cache = ScanCache(Path(settings.cache))
+    try:
+        options = _options(job, settings)
+        fingerprint = _fingerprint(job, settings, options)
+        previous = cache.patient(job.id)
+        if (
+            not settings.force
+            and previous
+            and previous[0] == fingerprint
+            and Path(previous[1]["output"]).exists()
+        ):
+            return {
+                **previous[1],
+                "status": "unchanged",
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        result = build_packet(Path(job.folder), options, cache=cache)
+        report = result.check.report
+        line = {
+            "job": job.id,
+            "status": "built",
+            "output": str(result.output),
+            "bundle": str(result.bundle) if result.bundle else None,
+            "pages": result.pages,
+            "items": len(result.placed),
+            "problems": [
+                {"path": p.path, "severity": p.severity.value, "message": p.message}
+                for p in result.problems
+                if p.severity.value != "info"
+            ],
+            "checklist": {
+                "id": report.checklist.id,
+                "complete": report.complete,
+                "missing": [
+                    r.item.id for r in report.results if r.status.value in ("missing", "stale")
+                ],
+            },
+        }
+        cache.remember_patient(job.id, fingerprint, line)
+        return {**line, "seconds": round(time.perf_counter() - start, 3)}
+    except (RecordpackError, OSError, ValueError) as exc:
+        message = str(exc).splitlines()[0]
+        return {
+            "job": job.id,
+            "status": "failed",
+            "error": message,
+            "seconds": round(time.perf_counter() - start, 3),
+        }
+    finally:
+        cache.close()
+
+
+def _options(job: Job, settings: Settings) -> BuildOptions:
+    config = settings.config
+    folder = Path(job.folder)
+    if not folder.is_dir():
+        raise RuleDataError(f"{folder}: not a folder")
+    patient_path = Path(job.patient_file) if job.patient_file else folder / PATIENT_FILE
+    patient = load_patient(patient_path if patient_path.is_file() or job.patient_file else None)
+    patient = dataclasses.replace(
+        patient,
+        name=job.name or patient.name,
+        dob=dt.date.fromisoformat(job.dob) if job.dob else patient.dob,
+        condition=job.condition or patient.condition or config.condition or "",
+        questions=(job.question,) if job.question else patient.questions,
+    )
+    consult = dt.date.fromisoformat(job.consult_date) if job.consult_date else None
+    stem = job.output or _name(config.output_pattern, folder, patient, consult)
+    outdir = Path(settings.outdir)
+    bundle = job.bundle if job.bundle is not None else config.bundle
+    profile = job.profile or config.profile
+    return BuildOptions(
+        output=outdir / f"{stem}.pdf",
+        patient=patient,
+        checklist=patient.condition or None,
+        consult_date=consult,
+        date_order=config.date_order,
+        password=settings.password,
+        order=Order(job.order or config.order),
+        template_dir=config.template,
+        encrypt_password=settings.encrypt_password,
+        bundle=outdir / f"{stem}.zip" if bundle else None,
+        profile=Profile(profile) if profile else None,
+    )
+
+
+def _name(pattern: str, folder: Path, patient: Any, consult: dt.date | None) -> str:
+    """A file name from the pattern, safe on every file system."""
+    values = {
+        "folder": folder.name,
+        "name": patient.name or "patient",
+        "dob": patient.dob.isoformat() if patient.dob else "nodob",
+        "date": (consult or dt.datetime.now().astimezone().date()).isoformat(),
+        "condition": patient.condition or "general",
+    }
+    name = pattern.format(**values)
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or folder.name
+
+
+def _fingerprint(job: Job, settings: Settings, options: BuildOptions) -> str:
+    """Changes when any input file, the patient file, the templates or an option changes."""
+    h = hashlib.sha256(f"{__version__}\0{job}\0{settings.config}\0{options}".encode())
+    folders = [Path(job.folder)] + ([Path(options.template_dir)] if options.template_dir else [])
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames.sort()
+            for name in sorted(filenames):
+                try:
+                    st = (Path(dirpath) / name).stat()
+                except OSError:
+                    continue
+                h.update(f"{dirpath}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    if job.patient_file:
+        patient = Path(job.patient_file)
+        if patient.is_file():
+            h.update(patient.read_bytes())
+    return h.hexdigest()
+
+
+def run_local(
+    jobs: list[Job], settings: Settings, workers: int, on_result: Callable[[dict[str, Any]], None]
+) -> None:
+    """Build the jobs in ``workers`` processes; results arrive as each job ends."""
+    if workers <= 1:
+        for job in jobs:
+            on_result(build_job(job, settings))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: set[Future[dict[str, Any]]] = {
+            pool.submit(build_job, job, settings) for job in jobs
+        }
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    on_result(future.result())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def run_dask(
+    jobs: list[Job], settings: Settings, scheduler: str, on_result: Callable[[dict[str, Any]], None]
+) -> None:
+    """Build the jobs on an existing dask.distributed cluster (``pip install recordpack[dask]``)."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError as exc:
+        raise RecordpackError(
+            "the dask executor needs dask.distributed", "pip install 'recordpack[dask]'"
+        ) from exc
+    with Client(scheduler, timeout=30) as client:  # type: ignore[no-untyped-call]
+        futures = client.map(build_job, jobs, settings=settings, pure=False)
+        try:
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                on_result(future.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+
+
+def remove_partial_outputs(outdir: Path) -> int:
+    """After an interruption: delete the temporary files and folders a killed build left.
+
+    Every temporary name recordpack makes in the output folder starts with a dot; the cache
+    (also hidden) is kept.
+    """
+    removed = 0
+    for path in outdir.glob(".*"):
+        if path.name.startswith(CACHE_FILE):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def summarize(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """The last JSON line: counts by status and the total time."""
+    statuses = [r["status"] for r in results]
+    return {
+        "summary": True,
+        "jobs": len(results),
+        "built": statuses.count("built"),
+        "unchanged": statuses.count("unchanged"),
+        "failed": statuses.count("failed"),
+        "incomplete": sum(
+            1 for r in results if r.get("checklist") and not r["checklist"]["complete"]
+        ),
+        "seconds": round(seconds, 3),
+    }

@@ -1,0 +1,175 @@
+"""A SQLite cache, so re-running on an unchanged folder re-reads nothing.
+
+Two tables. ``files``: what reading a file gave (its items' raw material and problems), keyed
+by absolute path, size and modification time (ns); a changed file has a new key and is read
+again. ``patients``: the fingerprint of a batch job's inputs and options, and its last result,
+so an unchanged patient is skipped. Values are JSON, never pickle: the cache file must not be
+able to run code. The database is created owner-only; it holds text from health records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from recordpack import __version__
+from recordpack.models import Kind, Problem, Severity, Source
+from recordpack.readers import DicomHeader, ReadError, Reading
+from recordpack.scan import Found, Outcome
+
+SCHEMA = f"recordpack-cache-1:{__version__}"  # a new version reads files again
+
+
+class ScanCache:
+    """Outcomes of reading files, and batch jobs' fingerprints, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path = path.absolute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")  # several workers read and write at once
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS files (path TEXT, size INTEGER, mtime_ns INTEGER,"
+            " password INTEGER, schema TEXT, outcome TEXT,"
+            " PRIMARY KEY (path, size, mtime_ns, password, schema))"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS patients (job TEXT PRIMARY KEY, fingerprint TEXT,"
+            " result TEXT)"
+        )
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def lookup(self, path: Path, rel: str, password: bool) -> Outcome | None:
+        """What reading ``path`` gave before, if it has not changed since."""
+        key = _key(path)
+        if key is None:
+            return None
+        row = self.db.execute(
+            "SELECT outcome FROM files WHERE path=? AND size=? AND mtime_ns=? AND password=?"
+            " AND schema=?",
+            (*key, int(password), SCHEMA),
+        ).fetchone()
+        return decode_outcome(row[0]) if row else None
+
+    def store(self, path: Path, rel: str, password: bool, outcome: Outcome) -> None:
+        """Remember what reading ``path`` gave."""
+        key = _key(path)
+        if key is None:
+            return
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+            (*key, int(password), SCHEMA, encode_outcome(outcome)),
+        )
+
+    def patient(self, job: str) -> tuple[str, dict[str, Any]] | None:
+        """The fingerprint and result of a batch job's last build."""
+        row = self.db.execute(
+            "SELECT fingerprint, result FROM patients WHERE job=?", (job,)
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def remember_patient(self, job: str, fingerprint: str, result: dict[str, Any]) -> None:
+        """Record a successful build."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO patients VALUES (?, ?, ?)",
+            (job, fingerprint, json.dumps(result)),
+        )
+
+
+def _key(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path.absolute()), st.st_size, st.st_mtime_ns)
+
+
+# JSON codec ------------------------------------------------------------------------------------
+
+
+def encode_outcome(outcome: Outcome) -> str:
+    """An outcome as JSON (dates as ISO strings)."""
+    return json.dumps(
+        {
+            "found": [
+                {"source": _source(f.source), "reading": _reading(f.reading)} for f in outcome.found
+            ],
+            "problems": [[p.path, p.severity.value, p.message, p.hint] for p in outcome.problems],
+            "dicomdirs": [[_source(s), refs] for s, refs in outcome.dicomdirs],
+            "paths": [list(p) for p in sorted(outcome.paths, key=str)],
+            "bytes_seen": outcome.bytes_seen,
+            "files_seen": outcome.files_seen,
+        },
+        ensure_ascii=False,
+    )
+
+
+def decode_outcome(text: str) -> Outcome:
+    """The outcome an earlier :func:`encode_outcome` stored."""
+    data = json.loads(text)
+    return Outcome(
+        found=[Found(_unsource(f["source"]), _unreading(f["reading"])) for f in data["found"]],
+        problems=[Problem(p[0], Severity(p[1]), p[2], p[3]) for p in data["problems"]],
+        dicomdirs=[(_unsource(s), refs) for s, refs in data["dicomdirs"]],
+        paths={(p[0], p[1]) for p in data["paths"]},
+        bytes_seen=data["bytes_seen"],
+        files_seen=data["files_seen"],
+    )
+
+
+def _source(s: Source) -> list[Any]:
+    return [s.path, s.sha256, s.size, s.kind.value, s.archive]
+
+
+def _unsource(v: list[Any]) -> Source:
+    return Source(v[0], v[1], v[2], Kind(v[3]), v[4])
+
+
+def _dates(d: dict[str, dt.date]) -> dict[str, str]:
+    return {k: v.isoformat() for k, v in d.items()}
+
+
+def _undates(d: dict[str, str]) -> dict[str, dt.date]:
+    return {k: dt.date.fromisoformat(v) for k, v in d.items()}
+
+
+def _reading(r: Reading) -> dict[str, Any]:
+    dicom = None
+    if r.dicom is not None:
+        dicom = {
+            k: (_dates(v) if k == "dates" else v)
+            for k, v in ((name, getattr(r.dicom, name)) for name in DicomHeader.__slots__)
+        }
+    return {
+        "kind": r.kind.value, "text": r.text, "pages": r.pages, "title": r.title,
+        "dates": _dates(r.dates), "facts": r.facts, "dicom": dicom,
+        "warnings": [[w.message, w.hint, w.severity.value] for w in r.warnings],
+    }  # fmt: skip
+
+
+def _unreading(v: dict[str, Any]) -> Reading:
+    dicom = None
+    if v["dicom"] is not None:
+        dicom = DicomHeader(**{**v["dicom"], "dates": _undates(v["dicom"]["dates"])})
+    return Reading(
+        kind=Kind(v["kind"]),
+        text=v["text"],
+        pages=v["pages"],
+        title=v["title"],
+        dates=_undates(v["dates"]),
+        facts=v["facts"],
+        dicom=dicom,
+        warnings=tuple(ReadError(m, h, Severity(s)) for m, h, s in v["warnings"]),
+    )
