@@ -136,3 +136,50 @@ def make_item(id_: str = "x", **fields: object) -> Item:
     }  # fmt: skip
     values.update(fields)
     return Item(id=id_, **values)  # type: ignore[arg-type]
+
+
+REPORT = [
+    "NORTHWIND MEDICAL LABORATORY",
+    "COMPLETE BLOOD COUNT",
+    "Patient: DOE, JANE   DOB: 01/02/1960",
+    "Collected: 03/14/2025 07:40",
+    "Test   Result   Units   Reference Range",
+    "Hemoglobin   13.1   g/dL   12.0-15.5",
+    "WBC   6.2   10^3/uL   4.0-10.5",
+]
+
+
+def scan_image(lines: list[str] = REPORT, *, angle: float = 1.2, seed: int = 3) -> Image.Image:
+    """A page of text as a scanner or phone would see it: slightly turned, a little noisy."""
+    from PIL import ImageDraw, ImageFont
+
+    page = Image.new("L", (1275, 1650), 250)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=30)
+    for n, line in enumerate(lines):
+        draw.text((110, 120 + 56 * n), line, fill=20, font=font)
+    page = page.rotate(angle, fillcolor=250)
+    noise = Image.effect_noise(page.size, 20).point(lambda v: v // 6)
+    return Image.blend(page, noise, 0.06)
+
+
+def phone_photo_jpeg(lines: list[str] = REPORT) -> bytes:
+    """The page photographed sideways, with EXIF orientation 6 (turn 90 degrees to view)."""
+    sideways = scan_image(lines).rotate(90, expand=True).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif.get_ifd(0x8769)[0x9003] = "2025:03:15 10:00:00"
+    out = io.BytesIO()
+    sideways.save(out, "JPEG", quality=75, exif=exif)
+    return out.getvalue()
+
+
+def fax_tiff(pages: list[list[str]]) -> bytes:
+    """A multi-page black-and-white fax (CCITT Group 4)."""
+    frames = [
+        scan_image(lines, angle=0.4).point(lambda v: 255 if v > 140 else 0).convert("1")
+        for lines in pages
+    ]
+    out = io.BytesIO()
+    frames[0].save(out, "TIFF", compression="group4", save_all=True, append_images=frames[1:])
+    return out.getvalue()

@@ -19,3 +19,11 @@ def example_copy(tmp_path: Path) -> Iterator[Path]:
     before = tree_hashes(target)
     yield target
     assert tree_hashes(target) == before, "the source folder was modified"
+
+
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands cache readings and OCR in ~/.cache by default; tests use a fresh folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))

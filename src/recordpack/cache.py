@@ -18,6 +18,7 @@ from typing import Any
 
 from recordpack import __version__
 from recordpack.models import Kind, Problem, Severity, Source
+from recordpack.ocr import OcrPage
 from recordpack.readers import DicomHeader, ReadError, Reading
 from recordpack.scan import Found, Outcome
 
@@ -27,15 +28,18 @@ SCHEMA = f"recordpack-cache-1:{__version__}"  # a new version reads files again
 class ScanCache:
     """Outcomes of reading files, and batch jobs' fingerprints, in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
-        path = path.absolute()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        self.path = path
-        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")  # several workers read and write at once
+    def __init__(self, path: Path | None) -> None:
+        """Open (or create, owner-only) the cache at ``path``; None keeps it in memory."""
+        if path is None:
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            path = path.absolute()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")  # several workers read and write at once
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS files (path TEXT, size INTEGER, mtime_ns INTEGER,"
@@ -45,6 +49,10 @@ class ScanCache:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS patients (job TEXT PRIMARY KEY, fingerprint TEXT,"
             " result TEXT)"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS ocr (sha256 TEXT, page INTEGER, lang TEXT, text TEXT,"
+            " confidence REAL, layer BLOB, seconds REAL, PRIMARY KEY (sha256, page, lang))"
         )
 
     def close(self) -> None:
@@ -86,6 +94,27 @@ class ScanCache:
             "INSERT OR REPLACE INTO patients VALUES (?, ?, ?)",
             (job, fingerprint, json.dumps(result)),
         )
+
+    def ocr_page(self, sha256: str, page: int, lang: str) -> OcrPage | None:
+        """OCR done before on this page of this content; it is never redone."""
+        row = self.db.execute(
+            "SELECT text, confidence, layer, seconds FROM ocr WHERE sha256=? AND page=? AND lang=?",
+            (sha256, page, lang),
+        ).fetchone()
+        return OcrPage(row[0], row[1], row[2], row[3]) if row else None
+
+    def remember_ocr(self, sha256: str, page: int, lang: str, result: OcrPage) -> None:
+        """Keep what Tesseract read on a page."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sha256, page, lang, result.text, result.confidence, result.layer, result.seconds),
+        )
+
+
+def default_cache_path() -> Path:
+    """``$XDG_CACHE_HOME/recordpack/cache.sqlite`` (``~/.cache`` by default); owner-only."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "recordpack" / "cache.sqlite"
 
 
 def _key(path: Path) -> tuple[str, int, int] | None:

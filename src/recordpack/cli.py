@@ -27,6 +27,7 @@ from recordpack.batch import (
     shard,
     summarize,
 )
+from recordpack.cache import ScanCache, default_cache_path
 from recordpack.checklist import bundled_checklists, load_checklist
 from recordpack.config import load_config
 from recordpack.errors import ExitCode, OutputError, RecordpackError
@@ -34,6 +35,7 @@ from recordpack.export import write_atomically
 from recordpack.models import DateOrder, Timeline
 from recordpack.patient import load_patient, patient_template
 from recordpack.pipeline import BuildOptions, Order, Profile, build_packet, check_records
+from recordpack.render.scans import Paper
 from recordpack.scan import PATIENT_FILE, scan_folder
 from recordpack.serialize import build_dict, report_dict, timeline_csv, timeline_dict
 from recordpack.timeline import build_timeline
@@ -64,6 +66,15 @@ PasswordOpt = Annotated[
         help="Password for encrypted PDFs (prefer the environment variable).",
     ),
 ]
+OcrLangOpt = Annotated[
+    str, typer.Option("--ocr-lang", help="Tesseract languages for scans, e.g. eng+deu.")
+]
+NoOcrOpt = Annotated[bool, typer.Option("--no-ocr", help="Do not read scans with Tesseract.")]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option("--cache", help="Cache of readings and OCR [~/.cache/recordpack/cache.sqlite]."),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 
@@ -110,12 +121,48 @@ def _exit_codes(ctx: typer.Context) -> Iterator[None]:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
+@contextmanager
+def _cache(path: Path | None, off: bool) -> Iterator[ScanCache]:
+    """The cache of file readings and OCR: the user's own by default, in memory with --no-cache."""
+    cache = ScanCache(None if off else path or default_cache_path())
+    try:
+        yield cache
+    finally:
+        cache.close()
+
+
 def _timeline(
-    ctx: typer.Context, folder: Path, date_order: DateOrder, password: str | None, quiet: bool
+    ctx: typer.Context,
+    folder: Path,
+    date_order: DateOrder,
+    password: str | None,
+    quiet: bool,
+    scan: ScanOptions,
 ) -> Timeline:
-    with _exit_codes(ctx), console.scan_progress(quiet) as progress:
-        inventory = scan_folder(folder, date_order=date_order, password=password, progress=progress)
+    with (
+        _exit_codes(ctx),
+        console.scan_progress(quiet) as progress,
+        _cache(scan.cache, scan.no_cache) as cache,
+    ):
+        inventory = scan_folder(
+            folder,
+            date_order=date_order,
+            password=password,
+            progress=progress,
+            cache=cache,
+            ocr_lang=None if scan.no_ocr else scan.ocr_lang,
+        )
     return build_timeline(inventory)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """Options every command that reads a folder shares."""
+
+    ocr_lang: str = "eng"
+    no_ocr: bool = False
+    cache: Path | None = None
+    no_cache: bool = False
 
 
 def _emit_json(data: object) -> None:
@@ -130,9 +177,20 @@ def scan(
     date_order: DateOrderOpt = DateOrder.MDY,
     password: PasswordOpt = None,
     quiet: QuietOpt = False,
+    ocr_lang: OcrLangOpt = "eng",
+    no_ocr: NoOcrOpt = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
-    timeline = _timeline(ctx, folder, date_order, password, quiet or json_out)
+    timeline = _timeline(
+        ctx,
+        folder,
+        date_order,
+        password,
+        quiet or json_out,
+        ScanOptions(ocr_lang, no_ocr, cache, no_cache),
+    )
     if json_out:
         _emit_json(timeline_dict(timeline))
     elif not quiet:
@@ -148,9 +206,20 @@ def timeline(
     date_order: DateOrderOpt = DateOrder.MDY,
     password: PasswordOpt = None,
     quiet: QuietOpt = False,
+    ocr_lang: OcrLangOpt = "eng",
+    no_ocr: NoOcrOpt = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
-    result = _timeline(ctx, folder, date_order, password, quiet or json_out or csv_out)
+    result = _timeline(
+        ctx,
+        folder,
+        date_order,
+        password,
+        quiet or json_out or csv_out,
+        ScanOptions(ocr_lang, no_ocr, cache, no_cache),
+    )
     if json_out:
         _emit_json(timeline_dict(result))
     elif csv_out:
@@ -187,9 +256,20 @@ def check(
     date_order: DateOrderOpt = DateOrder.MDY,
     password: PasswordOpt = None,
     quiet: QuietOpt = False,
+    ocr_lang: OcrLangOpt = "eng",
+    no_ocr: NoOcrOpt = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
-    result = _timeline(ctx, folder, date_order, password, quiet or json_out)
+    result = _timeline(
+        ctx,
+        folder,
+        date_order,
+        password,
+        quiet or json_out,
+        ScanOptions(ocr_lang, no_ocr, cache, no_cache),
+    )
     with _exit_codes(ctx):
         patient = load_patient(patient_file or _patient_in(folder))
         checked = check_records(
@@ -283,11 +363,18 @@ def build(
     allow_inside: Annotated[
         bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
     ] = False,
+    paper: Annotated[
+        Paper | None, typer.Option("--paper", help="Page size for photos and scans [by locale].")
+    ] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt.")] = False,
     json_out: JsonOpt = False,
     date_order: DateOrderOpt = DateOrder.MDY,
     password: PasswordOpt = None,
     quiet: QuietOpt = False,
+    ocr_lang: OcrLangOpt = "eng",
+    no_ocr: NoOcrOpt = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
     with _exit_codes(ctx):
@@ -313,9 +400,14 @@ def build(
             bundle=bundle,
             profile=profile,
             allow_inside=allow_inside,
+            ocr_lang=None if no_ocr else ocr_lang,
+            paper=paper,
         )
-        with console.scan_progress(quiet or json_out) as progress:
-            result = build_packet(folder, options, progress=progress)
+        with (
+            console.scan_progress(quiet or json_out) as progress,
+            _cache(cache, no_cache) as scan_cache,
+        ):
+            result = build_packet(folder, options, progress=progress, cache=scan_cache)
     if json_out:
         _emit_json(build_dict(result))
     elif not quiet:

@@ -28,7 +28,7 @@ PROGRESS_AFTER = 40  # files: smaller folders finish before a bar would be seen
 def scan_progress(quiet: bool) -> Iterator[ProgressCallback]:
     """A progress bar on stderr, shown only on a terminal and only for folders of some size."""
     bar = Progress(
-        TextColumn("reading files"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -38,10 +38,10 @@ def scan_progress(quiet: bool) -> Iterator[ProgressCallback]:
     )
     task = bar.add_task("scan", total=None)
 
-    def advance(done: int, total: int) -> None:
-        if total >= PROGRESS_AFTER and not bar.live.is_started:
+    def advance(done: int, total: int, stage: str) -> None:
+        if (total >= PROGRESS_AFTER or stage != "reading files") and not bar.live.is_started:
             bar.start()
-        bar.update(task, completed=done, total=total)
+        bar.update(task, completed=done, total=total, description=stage)
 
     try:
         yield advance

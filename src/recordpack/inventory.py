@@ -6,6 +6,7 @@ grouped by Study and Series Instance UID, and an instance stored twice is counte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import defaultdict
@@ -80,6 +81,11 @@ def _document_item(found: Found, sources: tuple[Source, ...], date_order: DateOr
     date = choose_date(
         reading.text, result.category, order=date_order, fallbacks=reading.dates, name=name
     )
+    ocr = reading.facts.get("ocr")
+    if isinstance(ocr, dict):  # the text came from Tesseract: say so, and how sure it was
+        reason = f"OCR text (confidence {ocr['confidence']}); {reason}"
+        if date.source.startswith("text:"):
+            date = dataclasses.replace(date, source="ocr:" + date.source.removeprefix("text:"))
     title = reading.title if not result.title and reading.title else result.title
     return Item(
         id=found.source.sha256[:12],

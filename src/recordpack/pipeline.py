@@ -21,7 +21,7 @@ from recordpack.identity import Mismatch, check_identity, may_need_translation
 from recordpack.models import Category, DateOrder, Item, Kind, Problem, Severity, Timeline
 from recordpack.patient import Patient
 from recordpack.render import cover
-from recordpack.render.scans import image_pages
+from recordpack.render.scans import Paper, add_text_layers, default_paper, image_pages
 from recordpack.scan import Progress, read_source, scan_folder
 from recordpack.timeline import build_timeline
 
@@ -106,6 +106,8 @@ class BuildOptions:
     bundle: Path | None = None
     profile: Profile | None = None
     allow_inside: bool = False
+    ocr_lang: str | None = "eng"
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,7 @@ def build_packet(
             password=options.password,
             progress=progress,
             cache=cache,
+            ocr_lang=options.ocr_lang,
         )
     )
     consult = options.consult_date or patient.consult_date or _today()
@@ -172,7 +175,7 @@ def build_packet(
     )
     for section, item in _packet_order(timeline.items, options.order):
         try:
-            pdf = _item_pdf(item, root, options, originals)
+            pdf = _item_pdf(item, root, options, originals, cache)
         except (OSError, ValueError, RecordpackError, PdfReadError) as exc:
             problems.append(
                 Problem(
@@ -334,16 +337,23 @@ def _originals_note(profile: Profile, options: BuildOptions) -> str:
     )
 
 
-def _item_pdf(item: Item, root: Path, options: BuildOptions, originals: str) -> bytes:
-    """The pages of one item: copied from its PDF, or drawn (study, text, photo)."""
+def _item_pdf(
+    item: Item, root: Path, options: BuildOptions, originals: str, cache: ScanCache | None
+) -> bytes:
+    """The pages of one item: copied from its PDF, or drawn (study, text, photo).
+
+    Scanned pages get the invisible text layer OCR made for them, so they can be searched.
+    """
     if item.category is Category.IMAGING:
         return cover.render_study(
             item, lambda s: read_source(root, s), originals, options.template_dir
         )
     data = read_source(root, item.sources[0])
+    layers = _ocr_layers(item, cache, options.ocr_lang)
     match item.kind:
         case Kind.PDF:
-            return _plain_pdf(data, options.password)
+            pdf = _plain_pdf(data, options.password)
+            return add_text_layers(pdf, layers) if layers else pdf
         case Kind.DICOM:  # a PDF report wrapped in DICOM
             import pydicom
 
@@ -352,9 +362,23 @@ def _item_pdf(item: Item, root: Path, options: BuildOptions, originals: str) -> 
         case Kind.TEXT:
             return cover.render_text(item, options.template_dir)
         case Kind.JPEG | Kind.PNG | Kind.TIFF:
-            return image_pages(data)
+            return image_pages(data, paper=options.paper or default_paper(), layers=layers)
         case _:
             raise ValueError(f"{item.kind.value} files cannot be placed in a PDF")
+
+
+def _ocr_layers(item: Item, cache: ScanCache | None, lang: str | None) -> dict[int, bytes]:
+    """The text layers OCR made for the pages of a scanned item, by page number."""
+    ocr = item.facts.get("ocr")
+    if cache is None or not lang or not isinstance(ocr, dict):
+        return {}
+    sha = item.sources[0].sha256
+    layers = {}
+    for page in range(item.pages or 1):
+        found = cache.ocr_page(sha, page, str(ocr.get("lang", lang)))
+        if found is not None:
+            layers[page] = found.layer
+    return layers
 
 
 def _plain_pdf(data: bytes, password: str | None) -> bytes:

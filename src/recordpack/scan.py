@@ -8,6 +8,7 @@ refused. Files are hashed so identical copies count once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
+from recordpack import ocr
 from recordpack.errors import InputFolderError
 from recordpack.inventory import build_inventory
 from recordpack.models import DateOrder, Inventory, Kind, Problem, Severity, Source
@@ -37,7 +39,7 @@ MAX_ZIP_DEPTH = 3  # zips inside zips, as portals sometimes produce
 _JUNK = re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini|\._[^/]*|__MACOSX(/.*)?)$", re.I)
 PATIENT_FILE = "patient.toml"  # the patient file may live in the records folder; it is not a record
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int, str], None]  # done, total, what is being done
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +78,13 @@ def scan_folder(
     password: str | None = None,
     progress: Progress | None = None,
     cache: ScanCache | None = None,
+    ocr_lang: str | None = "eng",
 ) -> Inventory:
     """Read every file under ``root`` and turn them into classified, dated items.
 
     With a ``cache``, a file whose path, size and modification time are unchanged is not read
-    again: what reading it gave last time is replayed.
+    again: what reading it gave last time is replayed. Scanned pages and photos get their text
+    from Tesseract in ``ocr_lang`` (None: no OCR) when it is installed.
 
     Raises:
         InputFolderError: ``root`` is not a readable folder. Problems with single files never
@@ -102,8 +106,10 @@ def scan_folder(
                 cache.store(path, rel, bool(password), outcome)
         collected.merge(outcome)
         if progress:
-            progress(done, len(files))
+            progress(done, len(files), "reading files")
     collected.problems.extend(_check_dicomdirs(collected))
+    if ocr_lang:
+        collected.problems.extend(apply_ocr(base, collected.found, ocr_lang, cache, progress))
     return build_inventory(
         root=str(base),
         found=collected.found,
@@ -440,3 +446,112 @@ def read_source(root: Path, source: Source) -> bytes:
     if hashlib.sha256(data).hexdigest() != source.sha256:
         raise OSError(f"{source.display} changed since it was scanned; run the command again")
     return data
+
+
+def apply_ocr(
+    root: Path,
+    found: list[Found],
+    lang: str,
+    cache: ScanCache | None,
+    progress: Progress | None = None,
+) -> list[Problem]:
+    """Give scanned records the text Tesseract reads on them (in place, in ``found``).
+
+    Results are kept in the cache by content hash and page, so a page is read once.
+    """
+    scanned = [
+        n
+        for n, f in enumerate(found)
+        if f.reading.facts.get("scanned") and not f.reading.text.strip()
+    ]
+    if not scanned:
+        return []
+    if not ocr.tesseract():
+        return [
+            Problem(found[n].source.display, Severity.WARNING,
+                    "scanned, not searchable: no text to classify, date or search",
+                    "install Tesseract to read scans (apt-get install tesseract-ocr "
+                    "tesseract-ocr-eng; brew install tesseract)")
+            for n in scanned
+        ]  # fmt: skip
+    if missing := ocr.missing_languages(lang):
+        return [
+            Problem(
+                ".",
+                Severity.ERROR,
+                f"OCR language not installed: {', '.join(missing)}",
+                f"apt-get install tesseract-ocr-{missing[0]}, or pass --ocr-lang eng",
+            )
+        ]
+    problems: list[Problem] = []
+    work: list[tuple[int, int, bytes]] = []  # (found index, page, PNG)
+    results: dict[tuple[int, int], ocr.OcrPage] = {}
+    for n in scanned:
+        source = found[n].source
+        try:
+            pages = _page_images(root, source)
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {exc}"))
+            continue
+        for page, png in pages:
+            cached = cache.ocr_page(source.sha256, page, lang) if cache else None
+            if cached:
+                results[(n, page)] = cached
+            else:
+                work.append((n, page, png))
+    done = ocr.read_pages(
+        [png for _, _, png in work], lang,
+        progress=(lambda d, t: progress(d, t, "reading scans (OCR)")) if progress else None,
+    )  # fmt: skip
+    for (n, page, _), result in zip(work, done, strict=True):
+        if result is None:
+            problems.append(
+                Problem(
+                    found[n].source.display,
+                    Severity.WARNING,
+                    f"OCR failed on page {page + 1}; it stays without text",
+                )
+            )
+            continue
+        results[(n, page)] = result
+        if cache:
+            cache.remember_ocr(found[n].source.sha256, page, lang, result)
+    for n in scanned:
+        read = [r for (i, _), r in sorted(results.items()) if i == n]
+        if not read:
+            continue
+        reading = found[n].reading
+        text = "\f".join(r.text for r in read)
+        confidence = round(sum(r.confidence for r in read) / len(read), 1)
+        facts = {
+            **reading.facts,
+            "ocr": {"pages": len(read), "confidence": confidence, "lang": lang},
+        }
+        found[n] = Found(found[n].source, dataclasses.replace(reading, text=text, facts=facts))
+    return problems
+
+
+def _page_images(root: Path, source: Source) -> list[tuple[int, bytes]]:
+    """Upright PNGs of a scanned record's pages.
+
+    The frames of an image, or the (first) image of each image-only page of a PDF.
+    """
+    from PIL import Image
+    from pypdf import PdfReader
+
+    data = read_source(root, source)
+    pages: list[tuple[int, bytes]] = []
+    if source.kind is Kind.PDF:
+        reader = PdfReader(io.BytesIO(data))
+        for number, page in enumerate(reader.pages[: ocr.MAX_PAGES_PER_PDF]):
+            if page.extract_text().strip():
+                continue
+            images = page.images
+            if images and (image := images[0].image) is not None:
+                pages.append((number, ocr.prepare(image)))
+        return pages
+    with Image.open(io.BytesIO(data)) as img:
+        for frame in range(getattr(img, "n_frames", 1)):
+            img.seek(frame)
+            pages.append((frame, ocr.prepare(img.copy() if frame else img)))
+    return pages

@@ -1,20 +1,24 @@
 """Photos and scans as PDF pages, at full resolution and without re-encoding JPEGs.
 
 A JPEG is embedded as it is (DCTDecode), so a phone photo loses nothing and barely grows; EXIF
-orientation 3, 6 and 8 become the page's /Rotate. Other images (PNG, TIFF, mirrored JPEGs) are
-stored losslessly with Flate. Each image gets a page of Letter size (portrait or landscape) with
-the image fitted inside a margin.
+orientation 3, 6 and 8 are applied by the drawing matrix, so the page is upright without
+touching the pixels. Other images (PNG, TIFF faxes, mirrored JPEGs) are stored losslessly with
+Flate. Each image gets a page of Letter or A4 size (portrait or landscape, by the image) with
+the image fitted inside a margin, and, when OCR read it, the invisible text layer on top.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import zlib
+from enum import StrEnum
 
 from PIL import Image, ImageOps
-from pypdf import PageObject, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.generic import (
     ArrayObject,
+    BooleanObject,
     DecodedStreamObject,
     DictionaryObject,
     NameObject,
@@ -22,13 +26,34 @@ from pypdf.generic import (
     StreamObject,
 )
 
-LETTER = (612.0, 792.0)
+
+class Paper(StrEnum):
+    """Page sizes for photos and scans."""
+
+    LETTER = "letter"
+    A4 = "a4"
+
+
+SIZES = {Paper.LETTER: (612.0, 792.0), Paper.A4: (595.28, 841.89)}
+_LETTER_COUNTRIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR", "SV"}
 MARGIN = 24.0
 _ROTATE = {3: 180, 6: 90, 8: 270}  # EXIF orientation -> clockwise page rotation
 
 
-def image_pages(data: bytes) -> bytes:
-    """A PDF with one page per frame of the image."""
+def default_paper() -> Paper:
+    """Letter where the locale's country uses it (or no locale is set), A4 elsewhere."""
+    for variable in ("LC_ALL", "LC_PAPER", "LANG"):
+        value = os.environ.get(variable, "")
+        if "_" in value:
+            country = value.split("_", 1)[1][:2].upper()
+            return Paper.LETTER if country in _LETTER_COUNTRIES else Paper.A4
+    return Paper.LETTER
+
+
+def image_pages(
+    data: bytes, *, paper: Paper = Paper.LETTER, layers: dict[int, bytes] | None = None
+) -> bytes:
+    """A PDF with one page per frame of the image, with OCR text layers where given."""
     writer = PdfWriter()
     with Image.open(io.BytesIO(data)) as img:
         orientation = img.getexif().get(0x0112, 1)
@@ -41,10 +66,37 @@ def image_pages(data: bytes) -> bytes:
                 upright = ImageOps.exif_transpose(img) if frame == 0 else img.copy()
                 xobject = _flate_xobject(upright)
                 rotate = 0
-            _add_image_page(writer, xobject, rotate)
+            layer = (layers or {}).get(frame)
+            _add_image_page(writer, xobject, rotate, SIZES[paper], layer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def add_text_layers(pdf: bytes, layers: dict[int, bytes]) -> bytes:
+    """Lay OCR text layers over the scanned pages of a PDF (each layer stretched to its page)."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for number, layer in layers.items():
+        if number < len(writer.pages):
+            page = writer.pages[number]
+            box = page.mediabox
+            _overlay(
+                page, layer, float(box.left), float(box.bottom), float(box.width), float(box.height)
+            )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _overlay(
+    page: PageObject, layer: bytes, x: float, y: float, width: float, height: float
+) -> None:
+    """Merge an invisible text layer onto the rectangle where its image is drawn."""
+    text_page = PdfReader(io.BytesIO(layer)).pages[0]
+    lw, lh = float(text_page.mediabox.width), float(text_page.mediabox.height)
+    page.merge_transformed_page(
+        text_page, Transformation().scale(width / lw, height / lh).translate(x, y)
+    )
 
 
 def _jpeg_xobject(data: bytes, img: Image.Image) -> StreamObject:
@@ -59,7 +111,30 @@ def _jpeg_xobject(data: bytes, img: Image.Image) -> StreamObject:
     return stream
 
 
+def _fax_xobject(img: Image.Image) -> StreamObject:
+    """A black-and-white page as CCITT Group 4 (what fax TIFFs hold): small, and lossless."""
+    single_strip = io.BytesIO()
+    img.save(single_strip, "TIFF", compression="group4", tiffinfo={278: img.height})
+    with Image.open(single_strip) as tiff:
+        tags = tiff.getexif()  # the TIFF's own tags: strip offset and size, photometric
+        offset, count = tags[273], tags[279]
+        black_is_zero = tags.get(262, 0) == 1
+    stream = StreamObject()
+    stream.set_data(single_strip.getvalue()[offset : offset + count])
+    stream.update(_image_dict(img.size, "/DeviceGray", "/CCITTFaxDecode"))
+    stream[NameObject("/BitsPerComponent")] = NumberObject(1)
+    stream[NameObject("/DecodeParms")] = DictionaryObject({
+        NameObject("/K"): NumberObject(-1),
+        NameObject("/Columns"): NumberObject(img.size[0]),
+        NameObject("/Rows"): NumberObject(img.size[1]),
+        NameObject("/BlackIs1"): BooleanObject(black_is_zero),
+    })  # fmt: skip
+    return stream
+
+
 def _flate_xobject(img: Image.Image) -> StreamObject:
+    if img.mode == "1":
+        return _fax_xobject(img)
     if img.mode not in ("L", "RGB"):
         img = img.convert("L" if img.mode in ("1", "I;16", "I", "F", "LA") else "RGB")
     colorspace = "/DeviceGray" if img.mode == "L" else "/DeviceRGB"
@@ -81,23 +156,34 @@ def _image_dict(size: tuple[int, int], colorspace: str, filter_: str) -> dict[Na
     }
 
 
-def _add_image_page(writer: PdfWriter, xobject: StreamObject, rotate: int) -> None:
+def _add_image_page(
+    writer: PdfWriter,
+    xobject: StreamObject,
+    rotate: int,
+    paper: tuple[float, float],
+    layer: bytes | None,
+) -> None:
     width, height = int(str(xobject["/Width"])), int(str(xobject["/Height"]))
-    upright_w, upright_h = (height, width) if rotate in (90, 270) else (width, height)
-    page_w, page_h = LETTER if upright_h >= upright_w else LETTER[::-1]
-    if rotate in (90, 270):  # the page is drawn unrotated, then shown turned
-        page_w, page_h = page_h, page_w
-    scale = min((page_w - 2 * MARGIN) / width, (page_h - 2 * MARGIN) / height)
-    draw_w, draw_h = width * scale, height * scale
-    x, y = (page_w - draw_w) / 2, (page_h - draw_h) / 2
+    up_w, up_h = (height, width) if rotate in (90, 270) else (width, height)
+    page_w, page_h = paper if up_h >= up_w else paper[::-1]
+    scale = min((page_w - 2 * MARGIN) / up_w, (page_h - 2 * MARGIN) / up_h)
+    dw, dh = up_w * scale, up_h * scale
+    x, y = (page_w - dw) / 2, (page_h - dh) / 2
+    # Map the image's unit square onto the upright rectangle, turning it as EXIF asks.
+    matrix = {
+        0: (dw, 0, 0, dh, x, y),
+        90: (0, -dh, dw, 0, x, y + dh),
+        180: (-dw, 0, 0, -dh, x + dw, y + dh),
+        270: (0, dh, -dw, 0, x + dw, y),
+    }[rotate]
     page = PageObject.create_blank_page(width=page_w, height=page_h)
     ref = writer._add_object(xobject)  # pypdf has no public API for adding an image XObject
     page[NameObject("/Resources")] = DictionaryObject(
         {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): ref})}
     )
     content = DecodedStreamObject()
-    content.set_data(f"q {draw_w:.3f} 0 0 {draw_h:.3f} {x:.3f} {y:.3f} cm /Im0 Do Q".encode())
+    content.set_data(("q " + " ".join(f"{v:.3f}" for v in matrix) + " cm /Im0 Do Q").encode())
     page[NameObject("/Contents")] = writer._add_object(content)
-    if rotate:
-        page[NameObject("/Rotate")] = NumberObject(rotate)
-    writer.add_page(page)
+    added = writer.add_page(page)
+    if layer:
+        _overlay(added, layer, x, y, dw, dh)

@@ -1,0 +1,140 @@
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recordpack import ocr
+from recordpack.cache import ScanCache
+from recordpack.models import Category, Kind, Severity
+from recordpack.render.scans import image_pages
+from recordpack.scan import scan_folder
+from tests.builders import REPORT, fax_tiff, phone_photo_jpeg, require_tool, scan_image
+
+runner = CliRunner()
+PATHOLOGY = [
+    "CASCADE PATHOLOGY",
+    "SURGICAL PATHOLOGY REPORT",
+    "Date of procedure: 05/05/2025",
+    "Gross description:",
+    "Four cores in formalin.",
+    "Final diagnosis:",
+    "Invasive ductal carcinoma",
+]
+
+
+@pytest.fixture(autouse=True)
+def needs_tesseract():
+    require_tool("tesseract")
+
+
+def scanned_folder(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "IMG_0001.jpg").write_bytes(phone_photo_jpeg())
+    (root / "fax.tif").write_bytes(fax_tiff([PATHOLOGY, ["Page 2", "Comment: none"]]))
+    scan_pdf = image_pages(_png(scan_image(REPORT)))  # an image-only PDF, as scanners make
+    (root / "scan0001.pdf").write_bytes(scan_pdf)
+    return root
+
+
+def _png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_scans_are_read_classified_and_dated_from_ocr(tmp_path: Path):
+    cache = ScanCache(tmp_path / "cache.sqlite")
+    inv = scan_folder(scanned_folder(tmp_path / "r"), cache=cache)
+    by_name = {i.sources[0].path: i for i in inv.items}
+    photo, fax, pdf = by_name["IMG_0001.jpg"], by_name["fax.tif"], by_name["scan0001.pdf"]
+    for item in (photo, pdf):
+        assert item.category is Category.LAB, item.reason
+        assert "Hemoglobin" in item.text
+        assert (str(item.date), item.date_source) == ("2025-03-14", "ocr:collected")
+        assert item.reason.startswith("OCR text (confidence")
+        assert item.facts["ocr"]["confidence"] > 50
+    assert fax.category is Category.PATHOLOGY and fax.pages == 2
+    assert fax.facts["ocr"]["pages"] == 2 and str(fax.date) == "2025-05-05"
+    assert cache.db.execute("SELECT COUNT(*) FROM ocr").fetchone()[0] == 4
+
+
+def test_ocr_is_never_redone_for_the_same_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    cache = ScanCache(tmp_path / "cache.sqlite")
+    folder = scanned_folder(tmp_path / "r")
+    first = scan_folder(folder, cache=cache)
+    shutil.copy(folder / "IMG_0001.jpg", folder / "copy of photo.jpg")  # new path, same content
+
+    def fail(*args, **kwargs):
+        raise AssertionError("OCR ran again")
+
+    monkeypatch.setattr(ocr, "read_page", fail)
+    again = scan_folder(folder, cache=cache)
+    assert [i.text for i in again.items] == [i.text for i in first.items]
+
+
+def test_scanned_pages_are_searchable_in_the_packet_and_barely_grow(tmp_path: Path):
+    folder = scanned_folder(tmp_path / "r")
+    out = tmp_path / "packet.pdf"
+    result = runner.invoke(
+        app_module(),
+        ["build", str(folder), "-o", str(out), "--json", "--cache", str(tmp_path / "c.sqlite")],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    pdftotext = require_tool("pdftotext")
+    pages = subprocess.run(
+        [pdftotext, str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    for item in report["items"]:
+        text = " ".join(pages[item["first_page"] - 1 : item["last_page"]])
+        assert "Hemoglobin" in text or "carcinoma" in text, item
+    cache = ScanCache(tmp_path / "c.sqlite")
+    for name in ("IMG_0001.jpg", "fax.tif"):
+        data = (folder / name).read_bytes()
+        inv = scan_folder(folder, cache=cache)
+        item = next(i for i in inv.items if i.sources[0].path == name)
+        layers = {
+            p: cache.ocr_page(item.sources[0].sha256, p, "eng").layer for p in range(item.pages)
+        }
+        assert len(image_pages(data)) <= 1.5 * len(data), name  # the image itself is not re-encoded
+        text_layer_overhead = 3000 * item.pages  # Tesseract's invisible font and text, per page
+        assert len(image_pages(data, layers=layers)) <= 1.5 * len(data) + text_layer_overhead, name
+
+
+def test_without_tesseract_scans_are_kept_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(ocr, "tesseract", lambda: None)
+    folder = scanned_folder(tmp_path / "r")
+    inv = scan_folder(folder)
+    assert len(inv.items) == 3
+    notes = [p for p in inv.problems if "not searchable" in p.message]
+    assert len(notes) == 3 and all(p.severity is Severity.WARNING for p in notes)
+    assert "apt-get install tesseract-ocr" in notes[0].hint
+    photo = next(i for i in inv.items if i.kind is Kind.JPEG)
+    assert photo.category is Category.OTHER and "OCR not available" in photo.reason
+    out = tmp_path / "p.pdf"
+    result = runner.invoke(app_module(), ["build", str(folder), "-o", str(out), "-q"])
+    assert result.exit_code == 0 and out.exists()
+
+
+def test_no_ocr_option_and_unknown_language(tmp_path: Path):
+    folder = scanned_folder(tmp_path / "r")
+    off = json.loads(
+        runner.invoke(app_module(), ["scan", str(folder), "--json", "--no-ocr"]).stdout
+    )
+    assert all(i["category"] == "other" or i["facts"].get("ocr") is None for i in off["items"])
+    bad = json.loads(
+        runner.invoke(app_module(), ["scan", str(folder), "--json", "--ocr-lang", "xyz"]).stdout
+    )
+    assert any("OCR language not installed: xyz" in p["message"] for p in bad["problems"])
+
+
+def app_module():
+    from recordpack.cli import app
+
+    return app
