@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import time
 import zlib
 from collections.abc import Callable
@@ -134,7 +135,10 @@ def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
 def build_job(job: Job, settings: Settings) -> dict[str, Any]:
     """Build one packet; never raises: the result says what happened."""
     start = time.perf_counter()
-    cache = ScanCache(Path(settings.cache))
+    try:
+        cache = ScanCache(Path(settings.cache))
+    except sqlite3.Error as exc:
+        return _failed(job, f"cache {settings.cache}: {exc}", start)
     try:
         options = _options(job, settings)
         fingerprint = _fingerprint(job, settings, options)
@@ -184,6 +188,11 @@ def build_job(job: Job, settings: Settings) -> dict[str, Any]:
         }
     finally:
         cache.close()
+
+
+def _failed(job: Job, message: str, start: float) -> dict[str, Any]:
+    return {"job": job.id, "status": "failed", "error": message,
+            "seconds": round(time.perf_counter() - start, 3)}  # fmt: skip
 
 
 def _options(job: Job, settings: Settings) -> BuildOptions:

@@ -540,6 +540,7 @@ def batch(
             password=password,
         )
         outdir.mkdir(parents=True, exist_ok=True)
+        ScanCache(Path(settings.cache)).close()  # created once, before the workers open it
         results: list[dict[str, object]] = []
         with console.batch_progress(len(todo), quiet or json_out) as advance:
 
