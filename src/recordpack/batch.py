@@ -67,6 +67,7 @@ class Settings:
     force: bool = False
     encrypt_password: str | None = None
     password: str | None = None
+    ocr_lang: str | None = "eng"
 
 
 def read_jobs(source: Path) -> list[Job]:
@@ -226,6 +227,7 @@ def _options(job: Job, settings: Settings) -> BuildOptions:
         encrypt_password=settings.encrypt_password,
         bundle=outdir / f"{stem}.zip" if bundle else None,
         profile=Profile(profile) if profile else None,
+        ocr_lang=settings.ocr_lang,
     )
 
 

@@ -514,6 +514,8 @@ def batch(
     ] = False,
     password: PasswordOpt = None,
     quiet: QuietOpt = False,
+    ocr_lang: OcrLangOpt = "eng",
+    no_ocr: NoOcrOpt = False,
 ) -> None:
     """Build one packet per patient, in parallel; unchanged patients are skipped."""
     started = time.perf_counter()
@@ -538,6 +540,7 @@ def batch(
             force=force,
             encrypt_password=secret,
             password=password,
+            ocr_lang=None if no_ocr else ocr_lang,
         )
         outdir.mkdir(parents=True, exist_ok=True)
         ScanCache(Path(settings.cache)).close()  # created once, before the workers open it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -132,6 +133,7 @@ class BuildResult:
     check: CheckResult
     timeline: Timeline
     active_content_removed: int
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage, for the curious
 
 
 def build_packet(
@@ -143,6 +145,7 @@ def build_packet(
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
     _refuse_output_inside(folder, options)
+    clock = _Stopwatch()
     root = Path(folder)
     patient = options.patient
     timeline = build_timeline(
@@ -155,6 +158,7 @@ def build_packet(
             ocr_lang=options.ocr_lang,
         )
     )
+    clock.lap("scan")
     consult = options.consult_date or patient.consult_date or _today()
     check = check_records(
         timeline,
@@ -261,6 +265,7 @@ def build_packet(
         "Cover and index", "", cover_pdf, f"{stamp_head} · cover".strip(" ·"), drawn=True
     )
 
+    clock.lap("pages")  # documents read back, studies, text and the cover drawn
     attachments = _attachments(timeline, root) if options.attach_originals else []
     assembled = assemble(
         [cover_part, *body],
@@ -270,6 +275,7 @@ def build_packet(
         encrypt_password=options.encrypt_password,
         attachments=attachments,
     )
+    clock.lap("assembly")
     write_atomically(options.output, assembled.pdf)
     placed = tuple(
         PlacedItem(item, start, start + part.pages - 1)
@@ -287,6 +293,7 @@ def build_packet(
             profile=profile,
             patient=patient,
         )
+    clock.lap("write")
     return BuildResult(
         options.output,
         bundle_path,
@@ -297,7 +304,21 @@ def build_packet(
         check,
         timeline,
         assembled.active_content_removed,
+        clock.laps,
     )
+
+
+class _Stopwatch:
+    """Seconds spent in each stage of a build."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _refuse_output_inside(folder: Path, options: BuildOptions) -> None:

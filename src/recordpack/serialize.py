@@ -196,5 +196,6 @@ def build_dict(result: BuildResult) -> dict[str, Any]:
         ],
         "problems": [problem_dict(p) for p in result.problems],
         "active_content_removed": result.active_content_removed,
+        "seconds": result.seconds,
         "checklist": report_dict(check.report, check.mismatches, check.translation),
     }

@@ -17,6 +17,10 @@ class ReadError(Exception):
         self.hint = hint
         self.severity = severity
 
+    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str, Severity]]:
+        """Keep the hint and severity when a worker process sends the error back."""
+        return (ReadError, (self.message, self.hint, self.severity))
+
 
 @dataclass(frozen=True, slots=True)
 class DicomHeader:

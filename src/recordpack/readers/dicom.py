@@ -10,10 +10,12 @@ import datetime as dt
 import io
 import struct
 import warnings
-from typing import BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.errors import InvalidDicomError
+from pydicom.tag import Tag
 
 from recordpack.models import Kind
 from recordpack.readers.base import DicomHeader, ReadError, Reading
@@ -44,6 +46,8 @@ _TAGS = [
     "EncapsulatedDocument",
     "DocumentTitle",
 ]
+_TAG = {keyword: Tag(keyword) for keyword in _TAGS}  # keyword lookups cost, per file, per tag
+_SPECIFIC = list(_TAG.values())
 _DATE_TAGS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 _ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 
@@ -53,7 +57,9 @@ def read_dicom_headers(stream: BinaryIO, size: int) -> Reading:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom warns about every odd value; we want facts
-            ds = pydicom.dcmread(stream, stop_before_pixels=True, specific_tags=_TAGS, force=True)
+            ds = pydicom.dcmread(
+                stream, stop_before_pixels=True, specific_tags=_SPECIFIC, force=True
+            )
     except (InvalidDicomError, EOFError, OSError, ValueError, struct.error, KeyError) as exc:
         raise ReadError(
             f"damaged DICOM file ({type(exc).__name__}: {exc})",
@@ -61,11 +67,12 @@ def read_dicom_headers(stream: BinaryIO, size: int) -> Reading:
         ) from exc
     _check_pixel_data_length(stream, size, ds)
 
-    if ds.get("SOPClassUID") == _ENCAPSULATED_PDF and ds.get("EncapsulatedDocument"):
+    value = _Values(ds)
+    if value("SOPClassUID") == _ENCAPSULATED_PDF and "EncapsulatedDocument" in ds:
         return _encapsulated_pdf(ds)
 
-    study_uid = str(ds.get("StudyInstanceUID", "") or "")
-    sop_uid = str(ds.get("SOPInstanceUID", "") or "")
+    study_uid = value("StudyInstanceUID")
+    sop_uid = value("SOPInstanceUID")
     if not study_uid and not sop_uid:
         raise ReadError(
             "not an image: the DICOM file has no study or instance identifiers",
@@ -73,21 +80,21 @@ def read_dicom_headers(stream: BinaryIO, size: int) -> Reading:
         )
     header = DicomHeader(
         study_uid=study_uid,
-        series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
+        series_uid=value("SeriesInstanceUID"),
         sop_uid=sop_uid,
-        modality=str(ds.get("Modality", "") or "OT").upper(),
-        dates={f"dicom:{tag}": d for tag in _DATE_TAGS if (d := parse_da(ds.get(tag)))},
-        study_description=_text(ds.get("StudyDescription")),
-        series_description=_text(ds.get("SeriesDescription")),
-        series_number=_int(ds.get("SeriesNumber")),
-        instance_number=_int(ds.get("InstanceNumber")),
-        body_part=_text(ds.get("BodyPartExamined")),
-        frames=max(1, _int(ds.get("NumberOfFrames")) or 1),
-        patient_name=_text(ds.get("PatientName")).replace("^", " ").strip(),
-        patient_id=_text(ds.get("PatientID")),
-        birth_date=_text(ds.get("PatientBirthDate")),
-        accession=_text(ds.get("AccessionNumber")),
-        institution=_text(ds.get("InstitutionName")),
+        modality=(value("Modality") or "OT").upper(),
+        dates={f"dicom:{tag}": d for tag in _DATE_TAGS if (d := parse_da(value(tag)))},
+        study_description=value("StudyDescription"),
+        series_description=value("SeriesDescription"),
+        series_number=_int(value("SeriesNumber")),
+        instance_number=_int(value("InstanceNumber")),
+        body_part=value("BodyPartExamined"),
+        frames=max(1, _int(value("NumberOfFrames")) or 1),
+        patient_name=value("PatientName").replace("^", " ").strip(),
+        patient_id=value("PatientID"),
+        birth_date=value("PatientBirthDate"),
+        accession=value("AccessionNumber"),
+        institution=value("InstitutionName"),
     )
     return Reading(kind=Kind.DICOM, dicom=header, dates=header.dates)
 
@@ -172,6 +179,39 @@ def parse_da(value: object) -> dt.date | None:
     except ValueError:
         return None
     return date if date.year > 1900 else None
+
+
+class _Values:
+    """Text values straight from the raw bytes of the elements.
+
+    pydicom converts a value on first access, validating it on the way; for the dozen text
+    elements read here that conversion cost three times the parsing (profiled). The values are
+    decoded here instead, in the file's own character set when it is one of the common ones,
+    and through pydicom otherwise.
+    """
+
+    _CHARSETS: ClassVar[dict[str, str]] = {
+        "": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8",
+    }  # fmt: skip
+
+    def __init__(self, ds: pydicom.Dataset) -> None:
+        self.ds = ds
+        self.encoding: str | None = "latin-1"  # the character set's own name is plain ASCII
+        self.encoding = self._CHARSETS.get(self._raw_text("SpecificCharacterSet") or "")
+
+    def _raw_text(self, keyword: str) -> str | None:
+        """The element's bytes as text, or None when pydicom already holds a converted value."""
+        item = self.ds.get_item(_TAG[keyword])
+        value: Any = item.value if isinstance(item, RawDataElement) else None
+        if isinstance(value, bytes):
+            return value.decode(self.encoding or "latin-1", "replace").strip(" \x00")
+        return None if item is not None else ""
+
+    def __call__(self, keyword: str) -> str:
+        text = self._raw_text(keyword) if self.encoding else None
+        if text is None:
+            text = str(self.ds.get(keyword) or "")
+        return " ".join(text.replace("\x00", " ").split())
 
 
 def _text(value: object) -> str:
