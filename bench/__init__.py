@@ -1,0 +1,1 @@
+"""Benchmarks: corpus generator and measurements (timings live here, never in tests)."""

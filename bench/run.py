@@ -50,8 +50,9 @@ TARGETS = {
 def timed(command: list[str], **kwargs: Any) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB (largest process of the tree), and stdout."""
     start = time.perf_counter()
-    run = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True,
-                         **kwargs)  # fmt: skip
+    run = subprocess.run(
+        ["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True, **kwargs
+    )
     seconds = time.perf_counter() - start
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
     return seconds, int(rss.group(1)) / 1024 if rss else 0.0, run.stdout
@@ -136,8 +137,8 @@ def measure(size_name: str, size: Size, work: Path) -> dict[str, Any]:
     }
 
     packet = work / f"packet-{size_name}.pdf"
-    build_s, build_mb, out = timed([*RECORDPACK, "build", str(corpus), "-o", str(packet), "--no-ocr",
-                                    "--no-cache", "--json"])  # fmt: skip
+    build = [*RECORDPACK, "build", str(corpus), "-o", str(packet), "--no-ocr", "--no-cache"]
+    build_s, build_mb, out = timed([*build, "--json"])  # fmt: skip
     report = json.loads(out)
     merge_s, _, _ = timed(python(PYPDF_MERGE, str(work / "merge.pdf"), *pdfs))
     result |= {
@@ -171,8 +172,8 @@ def measure_batch(work: Path, patients: int = 20) -> dict[str, Any]:
     result: dict[str, Any] = {"patients": patients}
     for workers in (1, 2):
         out = work / f"batch-{workers}"
-        seconds, peak, _ = timed([*RECORDPACK, "batch", str(jobs), "-o", str(out), "--jobs", str(workers),
-                                  "--no-ocr", "--json"])  # fmt: skip
+        command = [*RECORDPACK, "batch", str(jobs), "-o", str(out), "--jobs", str(workers)]
+        seconds, peak, _ = timed([*command, "--no-ocr", "--json"])
         result[f"jobs{workers}_s"] = round(seconds, 2)
         result[f"jobs{workers}_peak_mb"] = round(peak)
         shutil.rmtree(out)
@@ -184,26 +185,33 @@ def measure_batch(work: Path, patients: int = 20) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     """The Markdown table for the README."""
     lines = [
-        "| corpus | files (MB) | scan cold | warm re-scan | DICOM scan / bare pydicom | PDF pages/s |"
+        "| corpus | files (MB) | scan cold | warm re-scan | DICOM scan / bare pydicom"
+        " | PDF pages/s |"
         " build (peak MB) | assembly / bare pypdf (/ qpdf) | packet / input |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results["sizes"]:
-        lines.append(
-            f"| {r['size']} | {r['files']:,} ({r['input_mb']:,}) | {r['scan_cold_s']} s ({r['scan_files_per_s']:,}/s)"
-            f" | {r['scan_warm_s']} s ({r['warm_vs_cold']:.1%}) | {r['dicom_scan_s']} / {r['pydicom_loop_s']} s"
-            f" = {r['scan_vs_pydicom']}x | {r['pdf_pages_per_s']} | {r['build_s']} s ({r['build_peak_mb']})"
-            f" | {r['build_stages_s']['assembly']} / {r['pypdf_merge_s']} s = {r['assembly_vs_pypdf']}x"
-            f" ({r.get('assembly_vs_qpdf', '-')}x) | {r['packet_vs_input']} |"
-        )
+    lines.extend(_row(r) for r in results["sizes"])
     b = results.get("batch")
     if b:
         lines.append("")
         lines.append(
-            f"Batch of {b['patients']} patients: --jobs 1 {b['jobs1_s']} s, --jobs 2 {b['jobs2_s']} s"
-            f" ({b['speedup']}x)."
+            f"Batch of {b['patients']} patients: --jobs 1 {b['jobs1_s']} s,"
+            f" --jobs 2 {b['jobs2_s']} s ({b['speedup']}x)."
         )
     return "\n".join(lines)
+
+
+def _row(r: dict[str, Any]) -> str:
+    stages = r["build_stages_s"]
+    return (
+        f"| {r['size']} | {r['files']:,} ({r['input_mb']:,})"
+        f" | {r['scan_cold_s']} s ({r['scan_files_per_s']:,}/s)"
+        f" | {r['scan_warm_s']} s ({r['warm_vs_cold']:.1%})"
+        f" | {r['dicom_scan_s']} / {r['pydicom_loop_s']} s = {r['scan_vs_pydicom']}x"
+        f" | {r['pdf_pages_per_s']} | {r['build_s']} s ({r['build_peak_mb']})"
+        f" | {stages['assembly']} / {r['pypdf_merge_s']} s = {r['assembly_vs_pypdf']}x"
+        f" ({r.get('assembly_vs_qpdf', '-')}x) | {r['packet_vs_input']} |"
+    )
 
 
 def main() -> None:
@@ -214,7 +222,8 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="recordpack-bench-"))
     results: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}",
         "targets": TARGETS,
         "sizes": [],
     }
