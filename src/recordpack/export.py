@@ -67,15 +67,15 @@ def assemble(
     *,
     title: str,
     subject: str,
-    stamps: Callable[[list[tuple[str, float]]], list[PageObject]],
+    stamps: Callable[[list[str], float], list[tuple[PageObject, float]]],
     cover_parts: int = 1,
     encrypt_password: str | None = None,
     attachments: Sequence[tuple[str, bytes]] = (),
 ) -> Assembled:
     """Join the parts, in order, into one PDF.
 
-    ``stamps`` draws one strip per page (text and width in points); they go in the top band
-    of each page. The first ``cover_parts`` parts get roman page labels.
+    ``stamps`` draws each part's stamp text in a strip of the given width (points); strips go
+    in the top band of each page. The first ``cover_parts`` parts get roman page labels.
     """
     writer = PdfWriter()
     starts: list[int] = []
@@ -141,22 +141,19 @@ def _stamp(
     parts: Sequence[Part],
     starts: list[int],
     total: int,
-    stamps: Callable[[list[tuple[str, float]]], list[PageObject]],
+    stamps: Callable[[list[str], float], list[tuple[PageObject, float]]],
 ) -> None:
     """Stamp every page in a band at its top; source pages shrink a little to free the band.
 
-    The text of each part's stamp (patient, item; any script) is drawn once as a form XObject;
-    the page number is plain Helvetica. Content streams are wrapped, never parsed, so a page
-    costs microseconds, not milliseconds.
+    The stamps' text (patient, item; any script) is laid out once, all strips on one sheet
+    that every page shows a clipped slice of; the page number is plain Helvetica. Content
+    streams are wrapped, never parsed, so a page costs microseconds, not milliseconds.
     """
     ends = [*starts[1:], total + 1]
-    widths = [
-        max(float(writer.pages[n].mediabox.width) for n in range(start - 1, end - 1))
-        for start, end in zip(starts, ends, strict=True)
-    ]
-    strips = stamps(
-        [(part.stamp, width - 48 - NUMBER_ROOM) for part, width in zip(parts, widths, strict=True)]
-    )
+    narrowest = min(float(page.mediabox.width) for page in writer.pages)
+    width = max(narrowest - 48 - NUMBER_ROOM, 100.0)
+    strips = stamps([part.stamp for part in parts], width)
+    forms: dict[int, IndirectObject] = {}
     font = writer._add_object(  # pypdf has no public API for adding a resource object
         DictionaryObject({
             NameObject("/Type"): NameObject("/Font"),
@@ -165,15 +162,26 @@ def _stamp(
             NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
         })
     )  # fmt: skip
-    for part, start, end, strip in zip(parts, starts, ends, strips, strict=True):
-        form = _as_form(writer, strip)
+    for part, start, end, (sheet, offset) in zip(parts, starts, ends, strips, strict=True):
+        if id(sheet) not in forms:
+            forms[id(sheet)] = _as_form(writer, sheet)
+        strip = _Strip(forms[id(sheet)], offset, width)
         for number in range(start, end):
             page = writer.pages[number - 1]
             if page.rotation:
                 page.transfer_rotation_to_content()
             _stamp_page(
-                writer, page, form, font, f"page {number} of {total}", shrink=not part.drawn
+                writer, page, strip, font, f"page {number} of {total}", shrink=not part.drawn
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Strip:
+    """Where a part's stamp text is: a sheet (form XObject), the strip's bottom, its width."""
+
+    form: IndirectObject
+    offset: float
+    width: float
 
 
 NUMBER_ROOM = 72.0  # points kept for "page N of M" at the right of the band
@@ -199,7 +207,7 @@ def _as_form(writer: PdfWriter, strip: PageObject) -> IndirectObject:
 def _stamp_page(
     writer: PdfWriter,
     page: PageObject,
-    form: IndirectObject,
+    strip: _Strip,
     font: IndirectObject,
     number: str,
     *,
@@ -216,8 +224,10 @@ def _stamp_page(
         before = f"q {s:.5f} 0 0 {s:.5f} {tx:.3f} {ty:.3f} cm\n".encode()
     top = bottom + height - BAND + 1
     number_x = left + width - 24 - 3.7 * len(number)
+    x = left + 24
     after = (
-        f"\nQ\nq 1 0 0 1 {left + 24:.3f} {top:.3f} cm /RPStamp Do Q\n"
+        f"\nQ\nq {x:.3f} {top:.3f} {strip.width:.3f} 12 re W n"
+        f" 1 0 0 1 {x:.3f} {top - strip.offset:.3f} cm /RPStamp Do Q\n"
         f"BT /RPFont 7 Tf 0.27 g {number_x:.3f} {top + 3.2:.3f} Td ({number}) Tj ET\n"
     ).encode()
     contents = page.get("/Contents")
@@ -233,7 +243,7 @@ def _stamp_page(
     )
     resources = page.get("/Resources")
     resources = DictionaryObject(resources.get_object() if resources is not None else {})
-    for key, name, ref in (("/XObject", "/RPStamp", form), ("/Font", "/RPFont", font)):
+    for key, name, ref in (("/XObject", "/RPStamp", strip.form), ("/Font", "/RPFont", font)):
         current = resources.get(key)
         sub = DictionaryObject(current.get_object() if current is not None else {})
         sub[NameObject(name)] = ref

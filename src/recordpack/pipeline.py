@@ -72,7 +72,7 @@ SECTIONS: tuple[tuple[str, frozenset[Category]], ...] = (
 )
 
 
-INDEX_ROWS_PER_PAGE = 45
+INDEX_ROWS_PER_PAGE = 32
 
 
 class Order(StrEnum):
@@ -177,9 +177,27 @@ def build_packet(
     stamp_head = " · ".join(
         x for x in (patient.name, f"DOB {patient.dob.isoformat()}" if patient.dob else "") if x
     )
+    studies = [i for i in timeline.items if i.category is Category.IMAGING]
+    try:
+        drawn = dict(zip((i.id for i in studies), cover.render_studies(
+            studies, lambda s: read_source(root, s), originals, options.template_dir
+        ), strict=True))  # fmt: skip
+    except (OSError, ValueError, RecordpackError) as exc:
+        drawn = {}  # each study is then tried on its own below, so the failure has a name
+        failure: Exception | None = exc
+    else:
+        failure = None
     for section, item in _packet_order(timeline.items, options.order):
         try:
-            pdf = _item_pdf(item, root, options, originals, cache)
+            if item.id in drawn:
+                pdf = drawn[item.id]
+            elif item.category is Category.IMAGING:
+                if failure is None:
+                    raise ValueError("study page missing")
+                pdf = cover.render_studies([item], lambda s: read_source(root, s), originals,
+                                           options.template_dir)[0]  # fmt: skip
+            else:
+                pdf = _item_pdf(item, root, options, cache)
         except (OSError, ValueError, RecordpackError, PdfReadError) as exc:
             problems.append(
                 Problem(
@@ -229,7 +247,7 @@ def build_packet(
 
     body = parts + extra
     sizes = [p.pages for p in body]
-    # A first guess of the cover's length (summary page, then ~45 index rows a page) usually
+    # A first guess of the cover's length (summary page, then ~32 index rows a page) usually
     # holds, so the cover is laid out once; otherwise again with the corrected numbers.
     cover_pages, cover_pdf = 1 + -(-(len(body) + 1) // INDEX_ROWS_PER_PAGE), b""
     for _ in range(4):  # the index's page numbers depend on the cover's own length
@@ -358,17 +376,11 @@ def _originals_note(profile: Profile, options: BuildOptions) -> str:
     )
 
 
-def _item_pdf(
-    item: Item, root: Path, options: BuildOptions, originals: str, cache: ScanCache | None
-) -> bytes:
-    """The pages of one item: copied from its PDF, or drawn (study, text, photo).
+def _item_pdf(item: Item, root: Path, options: BuildOptions, cache: ScanCache | None) -> bytes:
+    """The pages of one document: copied from its PDF, or drawn (text, photo).
 
     Scanned pages get the invisible text layer OCR made for them, so they can be searched.
     """
-    if item.category is Category.IMAGING:
-        return cover.render_study(
-            item, lambda s: read_source(root, s), originals, options.template_dir
-        )
     data = read_source(root, item.sources[0])
     layers = _ocr_layers(item, cache, options.ocr_lang)
     match item.kind:

@@ -18,7 +18,7 @@ from recordpack.checklist import Level, Status
 from recordpack.export import LINK_PREFIX
 from recordpack.models import Category, Item, Problem, Severity, Source
 from recordpack.patient import Patient
-from recordpack.render.html import render_pdf
+from recordpack.render.html import render_pdf, render_sections
 from recordpack.render.imaging import key_images
 from recordpack.serialize import printable
 
@@ -105,26 +105,32 @@ def _glance(items: Sequence[Item]) -> list[dict[str, Any]]:
     return events
 
 
-def render_study(
-    item: Item, read: Callable[[Source], bytes], originals: str, template_dir: str | None
-) -> bytes:
-    """The page of one imaging study: its facts, and a contact sheet of key images per series."""
-    series = []
-    all_series: list[dict[str, Any]] = item.facts.get("series", [])  # type: ignore[assignment]
-    for s in all_series:
-        frames, note = key_images(s["files"], read)
-        series.append({**s, "frames": frames, "note": note})
-    study = {
-        "title": item.title,
-        "date": item.date,
-        "modality": item.modality,
-        "body_part": item.facts.get("body_part", ""),
-        "images": item.facts.get("images", 0),
-        "institution": item.facts.get("institution", ""),
-        "accession": item.facts.get("accession", ""),
-        "series": series,
-    }
-    return render_pdf("study.html.j2", template_dir, study=study, originals=originals)
+def render_studies(
+    items: Sequence[Item], read: Callable[[Source], bytes], originals: str, template_dir: str | None
+) -> list[bytes]:
+    """The pages of each imaging study: its facts, and key images per series (one layout run)."""
+    studies = []
+    for item in items:
+        series = []
+        all_series: list[dict[str, Any]] = item.facts.get("series", [])  # type: ignore[assignment]
+        for s in all_series:
+            frames, note = key_images(s["files"], read)
+            series.append({**s, "frames": frames, "note": note})
+        studies.append({
+            "title": item.title,
+            "date": item.date,
+            "modality": item.modality,
+            "body_part": item.facts.get("body_part", ""),
+            "images": item.facts.get("images", 0),
+            "institution": item.facts.get("institution", ""),
+            "accession": item.facts.get("accession", ""),
+            "series": series,
+        })  # fmt: skip
+    if not studies:
+        return []
+    return render_sections(
+        "study.html.j2", template_dir, len(studies), studies=studies, originals=originals
+    )
 
 
 def render_text(item: Item, template_dir: str | None) -> bytes:
@@ -158,14 +164,25 @@ def render_transmittal(patient: Patient, checklist_title: str, template_dir: str
     )
 
 
+STRIPS_PER_SHEET = 1000  # 12 pt each: a sheet stays within PDF's 14,400 pt page limit
+
+
 def stamp_renderer(
     template_dir: str | None,
-) -> Callable[[list[tuple[str, float]]], list[PageObject]]:
-    """Draws the page stamps: one strip per page, all in a single layout run."""
+) -> Callable[[list[str], float], list[tuple[PageObject, float]]]:
+    """Draws the stamps' text: all strips stacked on one tall sheet, in one layout run.
 
-    def draw(requests: list[tuple[str, float]]) -> list[PageObject]:
-        strips = [{"text": text, "width": f"{width:.1f}"} for text, width in requests]
-        pdf = render_pdf("stamps.html.j2", template_dir, strips=strips)
-        return list(PdfReader(io.BytesIO(pdf)).pages)
+    Returns, per text, the sheet and the height of its strip's bottom edge on it.
+    """
+
+    def draw(texts: list[str], width: float) -> list[tuple[PageObject, float]]:
+        placed: list[tuple[PageObject, float]] = []
+        for start in range(0, len(texts), STRIPS_PER_SHEET):
+            chunk = texts[start : start + STRIPS_PER_SHEET]
+            pdf = render_pdf("stamps.html.j2", template_dir, strips=chunk, width=f"{width:.1f}")
+            sheet = PdfReader(io.BytesIO(pdf)).pages[0]
+            height = 12.0 * len(chunk)
+            placed.extend((sheet, height - 12.0 * (n + 1)) for n in range(len(chunk)))
+        return placed
 
     return draw

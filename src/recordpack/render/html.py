@@ -8,6 +8,7 @@ when a font for it is installed (TECH.md section 1).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from jinja2 import (
     PackageLoader,
     StrictUndefined,
 )
+from pypdf import PdfReader, PdfWriter
 
 from recordpack.errors import RecordpackError
 
@@ -58,6 +60,39 @@ def render_html(template: str, template_dir: str | None = None, **context: Any) 
 
 def html_to_pdf(html: str, base: Path | None = None) -> bytes:
     """Lay out HTML as PDF pages."""
+    return _document(html, base).write_pdf()  # type: ignore[no-any-return]
+
+
+def render_sections(
+    template: str, template_dir: str | None, count: int, **context: Any
+) -> list[bytes]:
+    """Lay out ``count`` sections (``id="section-N"``) in one run, and return each as its PDF.
+
+    One layout run for all imaging studies instead of one per study: the engine's start-up
+    cost, not the pages, dominated (profiled: about 1 s a run).
+    """
+    base = Path(template_dir) if template_dir else None
+    document = _document(render_html(template, template_dir, **context), base)
+    firsts: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            firsts.setdefault(anchor, number)
+    reader = PdfReader(io.BytesIO(document.write_pdf()))
+    starts = [firsts[f"section-{n}"] for n in range(count)]
+    ends = [*starts[1:], len(reader.pages)]
+    parts = []
+    for start, end in zip(starts, ends, strict=True):
+        writer = PdfWriter()
+        for page in reader.pages[start:end]:
+            writer.add_page(page)
+        out = io.BytesIO()
+        writer.write(out)
+        parts.append(out.getvalue())
+    return parts
+
+
+def _document(html: str, base: Path | None) -> Any:
+    """The laid-out document (WeasyPrint), fetching local resources only."""
     try:
         from weasyprint import HTML
     except OSError as exc:
@@ -70,9 +105,7 @@ def html_to_pdf(html: str, base: Path | None = None) -> bytes:
 
     # Nothing leaves the machine: templates may load local files and data: URLs only.
     fetcher = URLFetcher(allowed_protocols={"file", "data"})
-    document = HTML(string=html, base_url=str(base) if base else None, url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf()
-    return pdf
+    return HTML(string=html, base_url=str(base) if base else None, url_fetcher=fetcher).render()
 
 
 def render_pdf(template: str, template_dir: str | None = None, **context: Any) -> bytes:
