@@ -95,8 +95,10 @@ SCAN = (
 
 
 def work_seconds(code: str, *args: str) -> tuple[float, list[str], float]:
-    """Seconds of the work alone (imports excluded, printed by the snippet), its other output,
-    and the peak RSS of the process."""
+    """Seconds of the work alone, the snippet's other output, and the process's peak RSS.
+
+    The snippet prints its own timing, so imports are excluded.
+    """
     _, peak, out = timed(python(code, *args))
     first, *rest = out.split()
     return float(first), rest, peak
