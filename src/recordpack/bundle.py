@@ -82,11 +82,11 @@ def write_bundle(
         work = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     except OSError as exc:
         raise OutputError(f"{destination}: cannot be written ({exc.strerror or exc})") from exc
+    tmp_zip = work.with_name(work.name + ".zip.part")
     try:
         work.chmod(0o700)
         _fill(work, root, packet, timeline, placed, problems, profile, patient)
         if as_zip:
-            tmp_zip = work.with_suffix(".zip.part")
             _zip_folder(work, tmp_zip)
             tmp_zip.chmod(0o600)
             tmp_zip.replace(destination)
@@ -97,6 +97,7 @@ def write_bundle(
             work.replace(destination)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        tmp_zip.unlink(missing_ok=True)
         raise
     return destination
 
