@@ -10,7 +10,7 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,11 @@ class Part:
     stamp: str
     drawn: bool = False  # drawn by recordpack with its own margins: no shrinking needed
     index: int | None = None  # timeline number of the item, for the outline
+    pages: int = field(init=False)
 
-    @property
-    def pages(self) -> int:
-        """Number of pages (parses the PDF; parts are small)."""
-        return len(PdfReader(io.BytesIO(self.pdf)).pages)
+    def __post_init__(self) -> None:
+        """Count the pages once: the layout of the cover and the index both need it."""
+        object.__setattr__(self, "pages", len(PdfReader(io.BytesIO(self.pdf)).pages))
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,25 +177,22 @@ def build_packet(
     stamp_head = " · ".join(
         x for x in (patient.name, f"DOB {patient.dob.isoformat()}" if patient.dob else "") if x
     )
+
+    def draw_studies(items: list[Item]) -> list[bytes]:
+        read = lambda s: read_source(root, s)  # noqa: E731 - the renderer reads files by Source
+        return cover.render_studies(items, read, originals, options.template_dir)
+
     studies = [i for i in timeline.items if i.category is Category.IMAGING]
-    try:
-        drawn = dict(zip((i.id for i in studies), cover.render_studies(
-            studies, lambda s: read_source(root, s), originals, options.template_dir
-        ), strict=True))  # fmt: skip
-    except (OSError, ValueError, RecordpackError) as exc:
-        drawn = {}  # each study is then tried on its own below, so the failure has a name
-        failure: Exception | None = exc
-    else:
-        failure = None
+    try:  # all studies in one layout run; if that fails, each alone below, so errors get a name
+        drawn = dict(zip((i.id for i in studies), draw_studies(studies), strict=True))
+    except (OSError, ValueError, RecordpackError):
+        drawn = {}
     for section, item in _packet_order(timeline.items, options.order):
         try:
             if item.id in drawn:
                 pdf = drawn[item.id]
             elif item.category is Category.IMAGING:
-                if failure is None:
-                    raise ValueError("study page missing")
-                pdf = cover.render_studies([item], lambda s: read_source(root, s), originals,
-                                           options.template_dir)[0]  # fmt: skip
+                pdf = draw_studies([item])[0]
             else:
                 pdf = _item_pdf(item, root, options, cache)
         except (OSError, ValueError, RecordpackError, PdfReadError) as exc:
