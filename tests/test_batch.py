@@ -201,3 +201,17 @@ def test_remove_partial_outputs_keeps_the_cache(tmp_path: Path):
     (tmp_path / ".p.zip.x1y2").mkdir()
     assert remove_partial_outputs(tmp_path) == 2
     assert [p.name for p in tmp_path.iterdir()] == [".recordpack-cache.sqlite"]
+
+
+def test_a_large_patient_folder_builds_inside_a_batch_worker(tmp_path: Path):
+    from recordpack.scan import PARALLEL_AFTER
+    from tests.builders import dicom_bytes
+
+    jobs = patients(tmp_path, count=2, broken=False)
+    for n in range(PARALLEL_AFTER + 10):  # enough files that a scan alone would start workers
+        (jobs / "patient-0" / "DICOM" / f"IM{n:04d}").parent.mkdir(exist_ok=True)
+        (jobs / "patient-0" / "DICOM" / f"IM{n:04d}").write_bytes(dicom_bytes(instance=n + 1))
+    code, lines, summary = run_batch(str(jobs), "-o", str(tmp_path / "out"), "--jobs", "2")
+    assert code == 0 and summary["built"] == 2, lines
+    big = next(line for line in lines if line["job"] == "patient-0")
+    assert big["items"] == 3  # two documents and one study of 210 images

@@ -228,6 +228,7 @@ def _options(job: Job, settings: Settings) -> BuildOptions:
         bundle=outdir / f"{stem}.zip" if bundle else None,
         profile=Profile(profile) if profile else None,
         ocr_lang=settings.ocr_lang,
+        scan_workers=1,  # the batch's parallelism is one job per worker; more would oversubscribe
     )
 
 

@@ -109,6 +109,7 @@ class BuildOptions:
     allow_inside: bool = False
     ocr_lang: str | None = "eng"
     paper: Paper | None = None
+    scan_workers: int | None = None  # processes reading files; batch runs one per job instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ def build_packet(
             progress=progress,
             cache=cache,
             ocr_lang=options.ocr_lang,
+            workers=options.scan_workers,
         )
     )
     clock.lap("scan")
