@@ -138,3 +138,24 @@ def app_module():
     from recordpack.cli import app
 
     return app
+
+
+def test_iphone_heic_photos_are_read_and_placed(tmp_path: Path):
+    from recordpack.readers import image
+
+    assert image.HEIC_SUPPORT  # the test extra installs pillow-heif
+    folder = tmp_path / "r"
+    folder.mkdir()
+    out = io.BytesIO()  # libheif stores a photo upright (its rotation applied), as iPhones do
+    scan_image(REPORT).convert("RGB").save(out, "HEIF", quality=80)
+    (folder / "IMG_4031.HEIC").write_bytes(out.getvalue())
+    [item] = scan_folder(folder, cache=ScanCache(None)).items
+    assert (item.kind, item.category) == (Kind.HEIC, Category.LAB), item.reason
+    packet = tmp_path / "p.pdf"
+    result = runner.invoke(app_module(), ["build", str(folder), "-o", str(packet), "-q"])
+    assert result.exit_code == 0, result.output
+    pdftotext = require_tool("pdftotext")
+    text = subprocess.run(
+        [pdftotext, str(packet), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Hemoglobin" in text

@@ -258,3 +258,12 @@ def test_encapsulated_pdf_in_dicom_is_a_document(tmp_path: Path):
     ds.save_as(tmp_path / "report.dcm", enforce_file_format=True)
     [item] = scan_folder(tmp_path).items
     assert (item.category, item.kind) == (Category.LAB, Kind.DICOM)
+
+
+def test_heic_without_the_extra_is_a_clear_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from recordpack.readers import image
+
+    monkeypatch.setattr(image, "HEIC_SUPPORT", False)
+    (tmp_path / "IMG_1.HEIC").write_bytes(b"\0\0\0\x18ftypheic" + b"\0" * 100)
+    [problem] = scan_folder(tmp_path, ocr_lang=None).problems
+    assert "HEIC photo" in problem.message and "recordpack[heic]" in problem.hint

@@ -393,7 +393,7 @@ def _item_pdf(item: Item, root: Path, options: BuildOptions, cache: ScanCache | 
             return _plain_pdf(bytes(ds.EncapsulatedDocument).rstrip(b"\0"), options.password)
         case Kind.TEXT:
             return cover.render_text(item, options.template_dir)
-        case Kind.JPEG | Kind.PNG | Kind.TIFF:
+        case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:
             return image_pages(data, paper=options.paper or default_paper(), layers=layers)
         case _:
             raise ValueError(f"{item.kind.value} files cannot be placed in a PDF")

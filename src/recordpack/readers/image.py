@@ -11,6 +11,14 @@ from PIL import Image, UnidentifiedImageError
 from recordpack.models import Kind
 from recordpack.readers.base import ReadError, Reading
 
+try:  # iPhone photos: with the optional extra, Pillow opens HEIC like any image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIC_SUPPORT = True
+except ImportError:
+    HEIC_SUPPORT = False
+
 MAX_PIXELS = 180_000_000  # a 600-dpi A3 scan is ~70 MP; more than this is a decompression bomb
 _EXIF_IFD = 0x8769
 _DATE_TIME_ORIGINAL = 0x9003
@@ -19,10 +27,11 @@ _DATE_TIME = 0x0132
 
 def read_image(stream: BinaryIO, kind: Kind) -> Reading:
     """Read an image's header (not its pixels) and its EXIF capture date."""
-    if kind is Kind.HEIC:
+    if kind is Kind.HEIC and not HEIC_SUPPORT:
         raise ReadError(
-            "HEIC photo: this format cannot be read without extra software",
-            "export it as JPEG (iPhone: Settings > Camera > Formats > Most Compatible)",
+            "HEIC photo: this format needs an extra to be read",
+            "pip install 'recordpack[heic]', or export it as JPEG "
+            "(iPhone: Settings > Camera > Formats > Most Compatible)",
         )
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:

@@ -62,6 +62,8 @@ def image_pages(
             if img.format == "JPEG" and orientation in (1, *_ROTATE):
                 xobject = _jpeg_xobject(data, img)
                 rotate = _ROTATE.get(orientation, 0)
+            elif img.format == "HEIF":  # no PDF filter decodes HEIC: as a high-quality JPEG
+                xobject, rotate = _heic_as_jpeg(img), 0
             else:
                 upright = ImageOps.exif_transpose(img) if frame == 0 else img.copy()
                 xobject = _flate_xobject(upright)
@@ -109,6 +111,14 @@ def _jpeg_xobject(data: bytes, img: Image.Image) -> StreamObject:
     if img.mode == "CMYK":  # Adobe JPEGs store CMYK inverted
         stream[NameObject("/Decode")] = ArrayObject([NumberObject(v) for v in (1, 0) * 4])
     return stream
+
+
+def _heic_as_jpeg(img: Image.Image) -> StreamObject:
+    upright = ImageOps.exif_transpose(img).convert("RGB")
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=90)
+    with Image.open(io.BytesIO(out.getvalue())) as jpeg:
+        return _jpeg_xobject(out.getvalue(), jpeg)
 
 
 def _fax_xobject(img: Image.Image) -> StreamObject:
