@@ -55,6 +55,10 @@ class ScanCache:
             " result TEXT)"
         )
         self.db.execute(
+            "CREATE TABLE IF NOT EXISTS derived (key TEXT, schema TEXT, value TEXT,"
+            " PRIMARY KEY (key, schema))"
+        )
+        self.db.execute(
             "CREATE TABLE IF NOT EXISTS ocr (sha256 TEXT, page INTEGER, lang TEXT, text TEXT,"
             " confidence REAL, layer BLOB, seconds REAL, PRIMARY KEY (sha256, page, lang))"
         )
@@ -107,6 +111,26 @@ class ScanCache:
             (*key, int(password), SCHEMA, encode_outcome(outcome)),
         )
 
+    def derived(self, keys: list[str]) -> dict[str, list[Any]]:
+        """The categories and dates of documents classified before (see inventory)."""
+        found: dict[str, list[Any]] = {}
+        for start in range(0, len(keys), 500):  # SQLite caps the number of parameters
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT key, value FROM derived WHERE schema=? AND key IN ({marks})",  # noqa: S608 - only placeholders
+                (SCHEMA, *chunk),
+            )
+            found.update((key, json.loads(value)) for key, value in rows)
+        return found
+
+    def remember_derived(self, values: dict[str, list[Any]]) -> None:
+        """Keep the categories and dates just worked out."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO derived VALUES (?, ?, ?)",
+            [(key, SCHEMA, json.dumps(value)) for key, value in values.items()],
+        )
+
     def patient(self, job: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and result of a batch job's last build."""
         row = self.db.execute(
@@ -155,6 +179,7 @@ def _key(path: Path) -> tuple[str, int, int] | None:
 
 
 _HEADER_FIELDS = tuple(f for f in DicomHeader.__slots__ if f != "dates")
+_DATES_AT = DicomHeader.__slots__.index("dates")  # positional construction: no keyword dict
 
 
 def encode_outcome(outcome: Outcome) -> str:
@@ -200,7 +225,7 @@ def decode_outcome(text: str) -> Outcome:
     if isinstance(data, list):  # a plain DICOM image
         _, source, values, dates, paths, bytes_seen = data
         parsed = _undates(dates)
-        header = DicomHeader(**dict(zip(_HEADER_FIELDS, values, strict=True)), dates=parsed)
+        header = DicomHeader(*values[:_DATES_AT], parsed, *values[_DATES_AT:])  # type: ignore[call-arg]
         reading = Reading(kind=Kind.DICOM, dicom=header, dates=parsed)
         return Outcome(
             found=[Found(_unsource(source), reading)], problems=[], dicomdirs=[],
@@ -229,12 +254,17 @@ def _dates(d: dict[str, dt.date]) -> dict[str, str]:
 
 
 def _undates(d: dict[str, str]) -> dict[str, dt.date]:
-    return {k: _iso(v) for k, v in d.items()}
+    return dict(_undates_items(tuple(d.items())))
+
+
+@functools.lru_cache(maxsize=1024)
+def _undates_items(items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, dt.date], ...]:
+    return tuple((k, _iso(v)) for k, v in items)  # the slices of a study share their dates
 
 
 @functools.lru_cache(maxsize=4096)
 def _iso(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)  # the slices of a study share their dates
+    return dt.date.fromisoformat(value)
 
 
 def _reading(r: Reading) -> dict[str, Any]:

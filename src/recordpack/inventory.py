@@ -13,12 +13,22 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recordpack.classify import classify_dicom, classify_text
 from recordpack.dates import choose_date
-from recordpack.models import DateOrder, Inventory, Item, Kind, Problem, Series, Severity, Source
-from recordpack.readers import DicomHeader
+from recordpack.models import (
+    Category,
+    DateOrder,
+    Inventory,
+    Item,
+    Kind,
+    Problem,
+    Series,
+    Severity,
+    Source,
+)
+from recordpack.readers import DicomHeader, Reading
 
 if TYPE_CHECKING:
     from recordpack.scan import Found
@@ -32,8 +42,13 @@ def build_inventory(
     files_seen: int,
     bytes_seen: int,
     date_order: DateOrder,
+    memo: dict[str, list[Any]] | None = None,
 ) -> Inventory:
-    """Group, deduplicate, classify and date what the readers found."""
+    """Group, deduplicate, classify and date what the readers found.
+
+    ``memo`` holds the category and date of documents classified before (by
+    :func:`document_key`); documents missing from it are classified and added to it.
+    """
     by_hash: dict[str, list[Found]] = defaultdict(list)
     for f in found:
         by_hash[f.source.sha256].append(f)
@@ -46,7 +61,7 @@ def build_inventory(
         sources = tuple(f.source for f in group)
         header = first.reading.dicom
         if header is None:
-            items.append(_document_item(first, sources, date_order))
+            items.append(_document_item(first, sources, date_order, memo))
             continue
         key = header.study_uid or f"no-study-uid:{header.series_uid or first.source.sha256}"
         studies.setdefault(key, _Study(key)).add(header, sources)
@@ -70,9 +85,46 @@ def build_inventory(
     )
 
 
-def _document_item(found: Found, sources: tuple[Source, ...], date_order: DateOrder) -> Item:
+def document_key(found: Found, date_order: DateOrder) -> str:
+    """What a document's category and date depend on: content, name, date order, OCR."""
+    ocr = "ocr" if found.reading.facts.get("ocr") else ""
+    return f"{found.source.sha256}|{found.source.path}|{date_order.value}|{ocr}"
+
+
+def _document_item(
+    found: Found,
+    sources: tuple[Source, ...],
+    date_order: DateOrder,
+    memo: dict[str, list[Any]] | None,
+) -> Item:
     reading = found.reading
     name = found.source.path
+    key = document_key(found, date_order)
+    known = memo.get(key) if memo is not None else None
+    if known is None:
+        known = _classify_and_date(reading, name, date_order)
+        if memo is not None:
+            memo[key] = known
+    category, reason, confidence, title, date, date_source, ambiguous = known
+    return Item(
+        id=found.source.sha256[:12],
+        category=Category(category),
+        title=title,
+        date=dt.date.fromisoformat(date) if date else None,
+        date_source=date_source,
+        date_ambiguous=ambiguous,
+        reason=reason,
+        pages=reading.pages,
+        modality=None,
+        sources=sources,
+        kind=found.source.kind,
+        facts={"confidence": confidence, **reading.facts},
+        text=reading.text,
+    )
+
+
+def _classify_and_date(reading: Reading, name: str, date_order: DateOrder) -> list[Any]:
+    """Category, reason, confidence, title, date (ISO), date source, ambiguity: JSON-ready."""
     scanned = bool(reading.facts.get("scanned")) and not reading.text.strip()
     result = classify_text(reading.text, name)
     reason = result.reason
@@ -87,21 +139,15 @@ def _document_item(found: Found, sources: tuple[Source, ...], date_order: DateOr
         if date.source.startswith("text:"):
             date = dataclasses.replace(date, source="ocr:" + date.source.removeprefix("text:"))
     title = reading.title if not result.title and reading.title else result.title
-    return Item(
-        id=found.source.sha256[:12],
-        category=result.category,
-        title=_clean_title(title) or PurePosixPath(name).name,
-        date=date.date,
-        date_source=date.source,
-        date_ambiguous=date.ambiguous,
-        reason=reason,
-        pages=reading.pages,
-        modality=None,
-        sources=sources,
-        kind=found.source.kind,
-        facts={"confidence": result.confidence, **reading.facts},
-        text=reading.text,
-    )
+    return [
+        result.category.value,
+        reason,
+        result.confidence,
+        _clean_title(title) or PurePosixPath(name).name,
+        date.date.isoformat() if date.date else None,
+        date.source,
+        date.ambiguous,
+    ]
 
 
 def _clean_title(title: str) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from recordpack import ocr
 from recordpack.errors import InputFolderError
-from recordpack.inventory import build_inventory
+from recordpack.inventory import build_inventory, document_key
 from recordpack.models import DateOrder, Inventory, Kind, Problem, Severity, Source
 from recordpack.readers import ReadError, Reading, read_file
 from recordpack.readers.dicom import read_dicomdir
@@ -113,14 +113,21 @@ def scan_folder(
     collected.problems.extend(_check_dicomdirs(collected))
     if ocr_lang:
         collected.problems.extend(apply_ocr(base, collected.found, ocr_lang, cache, progress))
-    return build_inventory(
+    keys = [document_key(f, date_order) for f in collected.found if f.reading.dicom is None]
+    memo = cache.derived(keys) if cache else None
+    classified = set(memo or ())
+    inventory = build_inventory(
         root=str(root),
         found=collected.found,
         problems=collected.problems,
         files_seen=collected.files_seen,
         bytes_seen=collected.bytes_seen,
         date_order=date_order,
+        memo=memo,
     )
+    if cache and memo is not None:
+        cache.remember_derived({k: v for k, v in memo.items() if k not in classified})
+    return inventory
 
 
 PARALLEL_AFTER = 200  # files: below this, starting worker processes costs more than it saves
