@@ -30,7 +30,7 @@ from pydicom.uid import RLELossless, generate_uid
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recordpack.render.scans import image_pages  # noqa: E402
+from recordpack.layout.scans import image_pages  # noqa: E402
 from tests.builders import REPORT, dicom_dataset, pdf_bytes, scan_image  # noqa: E402
 
 

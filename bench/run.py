@@ -84,11 +84,12 @@ PYDICOM_LOOP = (
 SCAN = (
     "import sys, time, pathlib\n"
     "from recordpack.cache import ScanCache\n"
-    "from recordpack.scan import scan_folder\n"
+    "from recordpack.options import ReadOptions\n"
+    "from recordpack.pipeline import scan_folder\n"
     "from recordpack.timeline import build_timeline\n"
     "cache = ScanCache(pathlib.Path(sys.argv[2])) if len(sys.argv) > 2 else None\n"
     "start = time.perf_counter()\n"
-    "timeline = build_timeline(scan_folder(sys.argv[1], cache=cache, ocr_lang=None))\n"
+    "timeline = build_timeline(scan_folder(sys.argv[1], ReadOptions(ocr_lang=None), cache=cache))\n"
     "pages = sum(i.pages or 0 for i in timeline.items if i.kind.value == 'pdf')\n"
     "print(time.perf_counter() - start, len(timeline.items), pages)\n"
 )

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from recordpack.batch import Job, read_jobs, remove_partial_outputs, shard
 from recordpack.cli import app
 from recordpack.config import load_config
-from recordpack.errors import RuleDataError
+from recordpack.errors import ExitCode, RuleDataError
 from tests.builders import EXAMPLE, write_pdf
 
 runner = CliRunner()
@@ -54,7 +54,7 @@ def test_a_failure_is_one_result_and_the_others_are_built(tmp_path: Path):
     jobs = patients(tmp_path)
     out = tmp_path / "out"
     code, lines, summary = run_batch(str(jobs), "-o", str(out), "--jobs", "2")
-    assert code == 2
+    assert code == ExitCode.BATCH_FAILED  # not 2: that is a usage error
     by_job = {line["job"]: line for line in lines}
     assert sorted(by_job) == [f"patient-{n}" for n in range(5)]
     failed = by_job["patient-4"]
@@ -84,7 +84,7 @@ def test_a_second_run_rebuilds_nothing_and_a_changed_file_rebuilds_one(tmp_path:
 
 def test_the_cache_replays_unchanged_files(tmp_path: Path):
     from recordpack.cache import ScanCache
-    from recordpack.scan import scan_folder
+    from recordpack.pipeline import scan_folder
     from recordpack.serialize import timeline_dict
     from recordpack.timeline import build_timeline
 
@@ -204,7 +204,7 @@ def test_remove_partial_outputs_keeps_the_cache(tmp_path: Path):
 
 
 def test_a_large_patient_folder_builds_inside_a_batch_worker(tmp_path: Path):
-    from recordpack.scan import PARALLEL_AFTER
+    from recordpack.read import PARALLEL_AFTER
     from tests.builders import dicom_bytes
 
     jobs = patients(tmp_path, count=2, broken=False)

@@ -15,7 +15,7 @@ from pypdf.actions import JavaScript
 from typer.testing import CliRunner
 
 from recordpack.cli import app
-from recordpack.scan import read_source
+from recordpack.sources import Records
 from tests.builders import EXAMPLE, dicom_bytes, pdf_bytes, require_tool, tree_hashes, write_pdf
 
 runner = CliRunner()
@@ -309,13 +309,13 @@ def test_a_clinic_template_overrides_the_cover(tmp_path: Path):
 
 
 def test_read_source_refuses_a_changed_file(tmp_path: Path):
-    from recordpack.scan import scan_folder
+    from recordpack.pipeline import scan_folder
 
     write_pdf(tmp_path / "a.pdf", ["x"])
     [item] = scan_folder(tmp_path).items
     write_pdf(tmp_path / "a.pdf", ["y"])
     with pytest.raises(OSError, match="changed since it was scanned"):
-        read_source(tmp_path, item.sources[0])
+        Records(tmp_path).read(item.sources[0])
 
 
 def test_date_order_and_attached_originals(tmp_path: Path):

@@ -19,9 +19,9 @@ from recordpack.checklist import (
 )
 from recordpack.cli import app
 from recordpack.errors import RuleDataError
-from recordpack.identity import check_identity, may_need_translation
+from recordpack.check import check_identity, may_need_translation
 from recordpack.models import Category, Kind
-from recordpack.scan import scan_folder
+from recordpack.pipeline import scan_folder
 from recordpack.timeline import build_timeline
 from tests.builders import EXAMPLE, make_item
 
@@ -63,7 +63,7 @@ def test_every_bundled_item_is_sourced_and_matchable(checklist):
             category=(item.categories or (Category.OTHER,))[0],
             date=CONSULT,
             modality=item.modalities[0] if item.modalities else None,
-            facts={"confidence": "high"},
+            confidence="high",
             text=" ".join(item.keywords[:1] + item.body_parts[:1]),
         )
         assert _match(item, candidate) == "strong", item.id

@@ -3,7 +3,7 @@ from importlib import resources
 
 import pytest
 
-from recordpack.classify import classify_text, load_category_rules
+from recordpack.understand.classify import classify_text, load_category_rules
 from recordpack.models import Category
 
 SAMPLES = {

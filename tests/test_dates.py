@@ -3,7 +3,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordpack.dates import choose_date, find_dates
+from recordpack.understand.dates import choose_date, find_dates
 from recordpack.models import Category, DateOrder
 
 D = dt.date

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recordpack.cli import app
-from recordpack.scan import scan_folder
+from recordpack.pipeline import scan_folder
 from recordpack.timeline import build_timeline
 from tests.builders import EXAMPLE, require_tool, tree_hashes
 

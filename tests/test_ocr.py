@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recordpack import ocr
+from recordpack.read import tesseract as ocr
 from recordpack.cache import ScanCache
 from recordpack.models import Category, Kind, Severity
-from recordpack.render.scans import image_pages
-from recordpack.scan import scan_folder
+from recordpack.layout.scans import image_pages
+from recordpack.pipeline import scan_folder
 from tests.builders import REPORT, fax_tiff, phone_photo_jpeg, require_tool, scan_image
 
 runner = CliRunner()
@@ -56,9 +56,9 @@ def test_scans_are_read_classified_and_dated_from_ocr(tmp_path: Path):
         assert "Hemoglobin" in item.text
         assert (str(item.date), item.date_source) == ("2025-03-14", "ocr:collected")
         assert item.reason.startswith("OCR text (confidence")
-        assert item.facts["ocr"]["confidence"] > 50
+        assert item.ocr.confidence > 50
     assert fax.category is Category.PATHOLOGY and fax.pages == 2
-    assert fax.facts["ocr"]["pages"] == 2 and str(fax.date) == "2025-05-05"
+    assert fax.ocr.pages == 2 and str(fax.date) == "2025-05-05"
     assert cache.db.execute("SELECT COUNT(*) FROM ocr").fetchone()[0] == 4
 
 
@@ -141,7 +141,7 @@ def app_module():
 
 
 def test_iphone_heic_photos_are_read_and_placed(tmp_path: Path):
-    from recordpack.readers import image
+    from recordpack.read import image
 
     assert image.HEIC_SUPPORT  # the test extra installs pillow-heif
     folder = tmp_path / "r"

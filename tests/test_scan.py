@@ -10,7 +10,8 @@ from pypdf.actions import JavaScript
 
 from recordpack.errors import InputFolderError
 from recordpack.models import Category, Kind, Severity
-from recordpack.scan import scan_folder
+from recordpack.options import ReadOptions
+from recordpack.pipeline import scan_folder
 from tests.builders import dicom_bytes, jpeg_bytes, pdf_bytes, tree_hashes, write_pdf
 
 LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
@@ -33,8 +34,8 @@ def test_documents_images_and_studies_become_items(tmp_path: Path):
     assert (lab.category, lab.pages, str(lab.date)) == (Category.LAB, 3, "2025-03-04")
     study = by_kind[Kind.DICOM]
     assert study.category is Category.IMAGING
-    assert study.facts["images"] == 3
-    assert [s["images"] for s in study.facts["series"]] == [2, 1]
+    assert study.study.images == 3
+    assert [s.images for s in study.study.series] == [2, 1]
     assert (str(study.date), study.date_source, study.modality) == (
         "2025-05-20",
         "dicom:StudyDate",
@@ -58,7 +59,7 @@ def test_identical_files_count_once_with_every_path(tmp_path: Path):
     doc = next(i for i in inv.items if i.kind is Kind.PDF)
     assert sorted(s.path for s in doc.sources) == ["a.pdf", "b/copy.pdf"]
     study = next(i for i in inv.items if i.kind is Kind.DICOM)
-    assert study.facts["images"] == 1 and len(study.sources) == 2
+    assert study.study.images == 1 and len(study.sources) == 2
 
 
 def test_types_come_from_content_not_names(tmp_path: Path):
@@ -107,7 +108,7 @@ def test_the_right_password_opens_an_encrypted_pdf(tmp_path: Path):
     writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(LAB)))
     writer.encrypt(user_password="secret", algorithm="AES-256")
     writer.write(tmp_path / "locked.pdf")
-    [item] = scan_folder(tmp_path, password="secret").items
+    [item] = scan_folder(tmp_path, ReadOptions(password="secret")).items
     assert item.category is Category.LAB
 
 
@@ -261,9 +262,9 @@ def test_encapsulated_pdf_in_dicom_is_a_document(tmp_path: Path):
 
 
 def test_heic_without_the_extra_is_a_clear_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from recordpack.readers import image
+    from recordpack.read import image
 
     monkeypatch.setattr(image, "HEIC_SUPPORT", False)
     (tmp_path / "IMG_1.HEIC").write_bytes(b"\0\0\0\x18ftypheic" + b"\0" * 100)
-    [problem] = scan_folder(tmp_path, ocr_lang=None).problems
+    [problem] = scan_folder(tmp_path, ReadOptions(ocr_lang=None)).problems
     assert "HEIC photo" in problem.message and "recordpack[heic]" in problem.hint

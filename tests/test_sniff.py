@@ -2,7 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recordpack.models import Kind
-from recordpack.sniff import HEAD_SIZE, sniff
+from recordpack.read.sniff import HEAD_SIZE, sniff
 from tests.builders import dicom_bytes, jpeg_bytes, pdf_bytes
 
 

@@ -10,7 +10,6 @@ are not read again.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,17 +21,21 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from recordpack import __version__
 from recordpack.cache import ScanCache
+from recordpack.checklist import Status
 from recordpack.config import Config
 from recordpack.errors import RecordpackError, RuleDataError
-from recordpack.patient import load_patient
-from recordpack.pipeline import BuildOptions, Order, Profile, build_packet
-from recordpack.scan import PATIENT_FILE
+from recordpack.models import Severity
+from recordpack.options import BuildOptions, Order, Profile, ReadOptions
+from recordpack.patient import resolve_patient
+from recordpack.pipeline import build_packet
+from recordpack.results import BatchResult, BuildResult, JobResult
+from recordpack.serialize import job_dict, job_from_dict
 
 CACHE_FILE = ".recordpack-cache.sqlite"
 _MANIFEST_KEYS = {"folder", "output", "condition", "consult_date", "patient_file", "name", "dob",
@@ -82,41 +85,8 @@ def read_jobs(source: Path) -> list[Job]:
         raise RuleDataError(
             f"{source}: no such folder or manifest", "give a folder or a .csv/.jsonl file"
         )
-    rows: list[dict[str, Any]]
-    if source.suffix.lower() == ".csv":
-        with source.open(newline="", encoding="utf-8-sig") as fh:
-            rows = [
-                {k: v for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(fh)
-            ]
-    else:
-        rows = []
-        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise RuleDataError(f"{source}: line {n} is not JSON ({exc.msg})") from None
-    jobs = []
-    for n, row in enumerate(rows, start=1):
-        where = f"{source}: row {n}"
-        unknown = set(row) - _MANIFEST_KEYS
-        if unknown:
-            raise RuleDataError(
-                f"{where}: unknown column {sorted(unknown)[0]!r}",
-                f"columns: {', '.join(sorted(_MANIFEST_KEYS))}",
-            )
-        if not row.get("folder"):
-            raise RuleDataError(f"{where}: 'folder' is missing")
-        folder = (source.parent / str(row["folder"])).resolve()
-        values = {k: str(v) for k, v in row.items() if k not in ("folder", "bundle")}
-        if "patient_file" in values:
-            values["patient_file"] = str((source.parent / values["patient_file"]).resolve())
-        bundle = row.get("bundle")
-        if isinstance(bundle, str):
-            bundle = bundle.strip().lower() in ("1", "true", "yes")
-        jobs.append(
-            Job(id=values.get("output") or folder.name, folder=str(folder), bundle=bundle, **values)
-        )
+    rows = _csv_rows(source) if source.suffix.lower() == ".csv" else _json_rows(source)
+    jobs = [_job(row, source, f"{source}: row {n}") for n, row in enumerate(rows, start=1)]
     ids = [j.id for j in jobs]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i in ids if ids.count(i) > 1)
@@ -126,6 +96,41 @@ def read_jobs(source: Path) -> list[Job]:
     return jobs
 
 
+def _csv_rows(source: Path) -> list[dict[str, Any]]:
+    with source.open(newline="", encoding="utf-8-sig") as fh:
+        return [{k: v for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(fh)]
+
+
+def _json_rows(source: Path) -> list[dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise RuleDataError(f"{source}: line {n} is not JSON ({exc.msg})") from None
+    return rows
+
+
+def _job(row: dict[str, Any], source: Path, where: str) -> Job:
+    unknown = set(row) - _MANIFEST_KEYS
+    if unknown:
+        raise RuleDataError(
+            f"{where}: unknown column {sorted(unknown)[0]!r}",
+            f"columns: {', '.join(sorted(_MANIFEST_KEYS))}",
+        )
+    if not row.get("folder"):
+        raise RuleDataError(f"{where}: 'folder' is missing")
+    folder = (source.parent / str(row["folder"])).resolve()
+    values = {k: str(v) for k, v in row.items() if k not in ("folder", "bundle")}
+    if "patient_file" in values:
+        values["patient_file"] = str((source.parent / values["patient_file"]).resolve())
+    bundle = row.get("bundle")
+    if isinstance(bundle, str):
+        bundle = bundle.strip().lower() in ("1", "true", "yes")
+    return Job(id=values.get("output") or folder.name, folder=str(folder), bundle=bundle, **values)
+
+
 def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
     """The K-th of N slices (1-based); a job's slice depends only on its id, never on the others."""
     if not 1 <= k <= n:
@@ -133,7 +138,7 @@ def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
     return [job for job in jobs if zlib.crc32(job.id.encode()) % n == k - 1]
 
 
-def build_job(job: Job, settings: Settings) -> dict[str, Any]:
+def build_job(job: Job, settings: Settings) -> JobResult:
     """Build one packet; never raises: the result says what happened."""
     start = time.perf_counter()
     try:
@@ -144,56 +149,44 @@ def build_job(job: Job, settings: Settings) -> dict[str, Any]:
         options = _options(job, settings)
         fingerprint = _fingerprint(job, settings, options)
         previous = cache.patient(job.id)
-        if (
-            not settings.force
-            and previous
-            and previous[0] == fingerprint
-            and Path(previous[1]["output"]).exists()
-        ):
-            return {
-                **previous[1],
-                "status": "unchanged",
-                "seconds": round(time.perf_counter() - start, 3),
-            }
-        result = build_packet(Path(job.folder), options, cache=cache)
-        report = result.check.report
-        line = {
-            "job": job.id,
-            "status": "built",
-            "output": str(result.output),
-            "bundle": str(result.bundle) if result.bundle else None,
-            "pages": result.pages,
-            "items": len(result.placed),
-            "problems": [
-                {"path": p.path, "severity": p.severity.value, "message": p.message}
-                for p in result.problems
-                if p.severity.value != "info"
-            ],
-            "checklist": {
-                "id": report.checklist.id,
-                "complete": report.complete,
-                "missing": [
-                    r.item.id for r in report.results if r.status.value in ("missing", "stale")
-                ],
-            },
-        }
-        cache.remember_patient(job.id, fingerprint, line)
-        return {**line, "seconds": round(time.perf_counter() - start, 3)}
+        if not settings.force and previous and previous[0] == fingerprint:
+            before = job_from_dict(previous[1])
+            if before.output and Path(before.output).exists():
+                return replace(before, status="unchanged", seconds=_since(start))
+        result = _job_result(job, build_packet(Path(job.folder), options, cache=cache))
+        cache.remember_patient(job.id, fingerprint, job_dict(result))
+        return replace(result, seconds=_since(start))
     except (RecordpackError, OSError, ValueError) as exc:
-        message = str(exc).splitlines()[0]
-        return {
-            "job": job.id,
-            "status": "failed",
-            "error": message,
-            "seconds": round(time.perf_counter() - start, 3),
-        }
+        return _failed(job, str(exc).splitlines()[0], start)
     finally:
         cache.close()
 
 
-def _failed(job: Job, message: str, start: float) -> dict[str, Any]:
-    return {"job": job.id, "status": "failed", "error": message,
-            "seconds": round(time.perf_counter() - start, 3)}  # fmt: skip
+def _job_result(job: Job, result: BuildResult) -> JobResult:
+    report = result.check.report
+    return JobResult(
+        job=job.id,
+        status="built",
+        seconds=0.0,
+        output=str(result.output),
+        bundle=str(result.bundle) if result.bundle else None,
+        pages=result.pages,
+        items=len(result.placed),
+        problems=tuple(p for p in result.problems if p.severity is not Severity.INFO),
+        checklist=report.checklist.id,
+        complete=report.complete,
+        missing=tuple(
+            r.item.id for r in report.results if r.status in (Status.MISSING, Status.STALE)
+        ),
+    )
+
+
+def _since(start: float) -> float:
+    return round(time.perf_counter() - start, 3)
+
+
+def _failed(job: Job, message: str, start: float) -> JobResult:
+    return JobResult(job=job.id, status="failed", seconds=_since(start), error=message)
 
 
 def _options(job: Job, settings: Settings) -> BuildOptions:
@@ -201,14 +194,14 @@ def _options(job: Job, settings: Settings) -> BuildOptions:
     folder = Path(job.folder)
     if not folder.is_dir():
         raise RuleDataError(f"{folder}: not a folder")
-    patient_path = Path(job.patient_file) if job.patient_file else folder / PATIENT_FILE
-    patient = load_patient(patient_path if patient_path.is_file() or job.patient_file else None)
-    patient = dataclasses.replace(
-        patient,
-        name=job.name or patient.name,
-        dob=dt.date.fromisoformat(job.dob) if job.dob else patient.dob,
-        condition=job.condition or patient.condition or config.condition or "",
-        questions=(job.question,) if job.question else patient.questions,
+    patient = resolve_patient(
+        folder,
+        Path(job.patient_file) if job.patient_file else None,
+        name=job.name,
+        dob=dt.date.fromisoformat(job.dob) if job.dob else None,
+        condition=job.condition,
+        questions=(job.question,) if job.question else (),
+        default_condition=config.condition,
     )
     consult = dt.date.fromisoformat(job.consult_date) if job.consult_date else None
     stem = job.output or _name(config.output_pattern, folder, patient, consult)
@@ -218,17 +211,19 @@ def _options(job: Job, settings: Settings) -> BuildOptions:
     return BuildOptions(
         output=outdir / f"{stem}.pdf",
         patient=patient,
+        read=ReadOptions(
+            date_order=config.date_order,
+            password=settings.password,
+            ocr_lang=settings.ocr_lang,
+            workers=1,  # the batch's parallelism is one job per worker; more would oversubscribe
+        ),
         checklist=patient.condition or None,
         consult_date=consult,
-        date_order=config.date_order,
-        password=settings.password,
         order=Order(job.order or config.order),
         template_dir=config.template,
         encrypt_password=settings.encrypt_password,
         bundle=outdir / f"{stem}.zip" if bundle else None,
         profile=Profile(profile) if profile else None,
-        ocr_lang=settings.ocr_lang,
-        scan_workers=1,  # the batch's parallelism is one job per worker; more would oversubscribe
     )
 
 
@@ -265,8 +260,43 @@ def _fingerprint(job: Job, settings: Settings, options: BuildOptions) -> str:
     return h.hexdigest()
 
 
+def run_batch(
+    jobs: list[Job],
+    settings: Settings,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> BatchResult:
+    """Build every job (on a dask cluster when a scheduler is given), in ``workers`` processes.
+
+    ``on_result`` hears of each job as it ends. On Ctrl-C the temporary files of unfinished
+    builds are removed before the interruption goes on.
+    """
+    started = time.perf_counter()
+    results: list[JobResult] = []
+
+    def collect(result: JobResult) -> None:
+        results.append(result)
+        if on_result:
+            on_result(result)
+
+    outdir = Path(settings.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    ScanCache(Path(settings.cache)).close()  # created once, before the workers open it
+    try:
+        if scheduler:
+            run_dask(jobs, settings, scheduler, collect)
+        else:
+            run_local(jobs, settings, workers, collect)
+    except KeyboardInterrupt:
+        remove_partial_outputs(outdir)
+        raise
+    return BatchResult(tuple(results), round(time.perf_counter() - started, 3))
+
+
 def run_local(
-    jobs: list[Job], settings: Settings, workers: int, on_result: Callable[[dict[str, Any]], None]
+    jobs: list[Job], settings: Settings, workers: int, on_result: Callable[[JobResult], None]
 ) -> None:
     """Build the jobs in ``workers`` processes; results arrive as each job ends."""
     if workers <= 1:
@@ -274,9 +304,7 @@ def run_local(
             on_result(build_job(job, settings))
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: set[Future[dict[str, Any]]] = {
-            pool.submit(build_job, job, settings) for job in jobs
-        }
+        pending: set[Future[JobResult]] = {pool.submit(build_job, job, settings) for job in jobs}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -288,7 +316,7 @@ def run_local(
 
 
 def run_dask(
-    jobs: list[Job], settings: Settings, scheduler: str, on_result: Callable[[dict[str, Any]], None]
+    jobs: list[Job], settings: Settings, scheduler: str, on_result: Callable[[JobResult], None]
 ) -> None:
     """Build the jobs on an existing dask.distributed cluster (``pip install recordpack[dask]``)."""
     try:
@@ -323,19 +351,3 @@ def remove_partial_outputs(outdir: Path) -> int:
             path.unlink(missing_ok=True)
         removed += 1
     return removed
-
-
-def summarize(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
-    """The last JSON line: counts by status and the total time."""
-    statuses = [r["status"] for r in results]
-    return {
-        "summary": True,
-        "jobs": len(results),
-        "built": statuses.count("built"),
-        "unchanged": statuses.count("unchanged"),
-        "failed": statuses.count("failed"),
-        "incomplete": sum(
-            1 for r in results if r.get("checklist") and not r["checklist"]["complete"]
-        ),
-        "seconds": round(seconds, 3),
-    }

@@ -22,7 +22,6 @@ import hashlib
 import io
 import itertools
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -30,7 +29,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -39,14 +38,14 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from recordpack import __version__
 from recordpack.errors import OutputError
+from recordpack.layout.html import render_html
 from recordpack.models import Category, Problem, Timeline
+from recordpack.options import Profile
+from recordpack.outputs import write_private
 from recordpack.patient import Patient
-from recordpack.render.html import render_html
-from recordpack.scan import read_source
+from recordpack.results import PlacedItem
 from recordpack.serialize import printable, problem_dict
-
-if TYPE_CHECKING:
-    from recordpack.pipeline import PlacedItem, Profile
+from recordpack.sources import Records
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 
@@ -66,7 +65,7 @@ class _Study:
 def write_bundle(
     destination: Path,
     *,
-    root: Path,
+    records: Records,
     packet: bytes,
     timeline: Timeline,
     placed: Sequence[PlacedItem],
@@ -85,7 +84,7 @@ def write_bundle(
     tmp_zip = work.with_name(work.name + ".zip.part")
     try:
         work.chmod(0o700)
-        _fill(work, root, packet, timeline, placed, problems, profile, patient)
+        _fill(work, records, packet, timeline, placed, problems, profile, patient)
         if as_zip:
             _zip_folder(work, tmp_zip)
             tmp_zip.chmod(0o600)
@@ -104,7 +103,7 @@ def write_bundle(
 
 def _fill(
     work: Path,
-    root: Path,
+    records: Records,
     packet: bytes,
     timeline: Timeline,
     placed: Sequence[PlacedItem],
@@ -112,11 +111,11 @@ def _fill(
     profile: Profile,
     patient: Patient,
 ) -> None:
-    _private_write(work / "packet.pdf", packet)
+    write_private(work / "packet.pdf", packet)
     pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
     bundled: dict[str, str] = {}
     if profile.value == "full":
-        bundled = write_dicom_media(work, root, timeline)
+        bundled = write_dicom_media(work, records, timeline)
     files = [
         {
             "path": printable(source.path),
@@ -145,7 +144,7 @@ def _fill(
         "files": files,
         "not_included": [problem_dict(p) for p in problems],
     }
-    _private_write(
+    write_private(
         work / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()
     )
     context: dict[str, Any] = {
@@ -153,21 +152,12 @@ def _fill(
         "studies": [i for i in timeline.items if i.category is Category.IMAGING],
         "has_dicom": bool(bundled),
     }  # fmt: skip
-    _private_write(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
+    write_private(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
     readme = render_html("readme.txt.j2", None, **context).replace("\n", "\r\n")
-    _private_write(work / "README.TXT", readme.encode())
+    write_private(work / "README.TXT", readme.encode())
 
 
-def _private_write(path: Path, data: bytes) -> None:
-    for folder in reversed(path.parents):
-        if not folder.exists():
-            folder.mkdir(mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-
-
-def write_dicom_media(work: Path, root: Path, timeline: Timeline) -> dict[str, str]:
+def write_dicom_media(work: Path, records: Records, timeline: Timeline) -> dict[str, str]:
     """Copy the DICOM files under DICOM/ (byte for byte) and write the DICOMDIR beside it.
 
     Returns the bundle path of each copied file, by SHA-256.
@@ -175,29 +165,25 @@ def write_dicom_media(work: Path, root: Path, timeline: Timeline) -> dict[str, s
     patients: dict[str, dict[str, _Study]] = {}
     patient_headers: dict[str, Dataset] = {}
     copied: dict[str, str] = {}
-    study_no = 0
-    for item in timeline.items:
-        if item.category is not Category.IMAGING:
-            continue
-        study_no += 1
-        all_series: list[dict[str, Any]] = item.facts.get("series", [])  # type: ignore[assignment]
-        for series_no, series in enumerate(all_series, start=1):
-            for image_no, (_, source) in enumerate(series["files"], start=1):
+    studies = [i.study for i in timeline.items if i.category is Category.IMAGING and i.study]
+    for study_no, study in enumerate(studies, start=1):
+        for series_no, series in enumerate(study.series, start=1):
+            for image_no, (_, source) in enumerate(series.files, start=1):
                 if source.sha256 in copied:
                     continue
-                data = read_source(root, source)
+                data = records.read(source)
                 parts = ["DICOM", f"ST{study_no:06d}", f"SE{series_no:06d}", f"IM{image_no:06d}"]
-                _private_write(work.joinpath(*parts), data)
+                write_private(work.joinpath(*parts), data)
                 copied[source.sha256] = "/".join(parts)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     ds = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True, force=True)
                 pid = str(ds.get("PatientID", "") or "UNKNOWN")
                 patient_headers.setdefault(pid, ds)
-                study = patients.setdefault(pid, {}).setdefault(
+                entry = patients.setdefault(pid, {}).setdefault(
                     str(ds.get("StudyInstanceUID", "")), _Study(ds)
                 )
-                study.series.setdefault(
+                entry.series.setdefault(
                     str(ds.get("SeriesInstanceUID", "")), _Series(ds)
                 ).images.append((ds, parts))
     if copied:
@@ -205,83 +191,73 @@ def write_dicom_media(work: Path, root: Path, timeline: Timeline) -> dict[str, s
     return copied
 
 
+_STUDY_KEYS = ["StudyDate", "StudyTime", "StudyDescription", "StudyInstanceUID", "StudyID",
+               "AccessionNumber"]  # fmt: skip
+
+
+class _Directory:
+    """Directory records in file order, with each one's next sibling and first child."""
+
+    def __init__(self) -> None:
+        self.records: list[Dataset] = []
+        self.links: list[list[int | None]] = []  # [next sibling, first child] per record
+
+    def add(self, record: Dataset) -> int:
+        self.records.append(record)
+        self.links.append([None, None])
+        return len(self.records) - 1
+
+    def level(self, parent: int | None, children: list[int]) -> list[int]:
+        """Chain ``children`` as siblings under ``parent``."""
+        for a, b in itertools.pairwise(children):
+            self.links[a][0] = b
+        if parent is not None and children:
+            self.links[parent][1] = children[0]
+        return children
+
+
 def write_dicomdir(
     path: Path, patients: dict[str, dict[str, _Study]], patient_headers: dict[str, Dataset]
 ) -> None:
     """A DICOMDIR (PS3.10 basic directory) for PATIENT / STUDY / SERIES / IMAGE records."""
-    records: list[Dataset] = []
-    links: list[tuple[int, int | None, int | None]] = []  # (record, next sibling, first child)
-
-    def add(record: Dataset) -> int:
-        records.append(record)
-        links.append((len(records) - 1, None, None))
-        return len(records) - 1
-
-    def chain(indexes: list[int]) -> None:
-        for a, b in itertools.pairwise(indexes):
-            links[a] = (a, b, links[a][2])
-
+    d = _Directory()
     roots = []
     for pid, studies in patients.items():
-        p = add(
-            _record(
-                "PATIENT",
-                patient_headers[pid],
-                ["PatientName", "PatientID"],
-                defaults={"PatientID": pid},
-            )
-        )
+        p = d.add(_record("PATIENT", patient_headers[pid], ["PatientName", "PatientID"],
+                          defaults={"PatientID": pid}))  # fmt: skip
         roots.append(p)
         study_ids = []
         for study in studies.values():
-            s = add(
-                _record(
-                    "STUDY",
-                    study.header,
-                    [
-                        "StudyDate",
-                        "StudyTime",
-                        "StudyDescription",
-                        "StudyInstanceUID",
-                        "StudyID",
-                        "AccessionNumber",
-                    ],
-                )
-            )
+            s = d.add(_record("STUDY", study.header, _STUDY_KEYS))
             study_ids.append(s)
             series_ids = []
             for series in study.series.values():
-                se = add(
-                    _record(
-                        "SERIES",
-                        series.header,
-                        ["Modality", "SeriesInstanceUID", "SeriesNumber"],
-                        defaults={"Modality": "OT", "SeriesNumber": 0},
-                    )
-                )
+                se = d.add(_record("SERIES", series.header,
+                                   ["Modality", "SeriesInstanceUID", "SeriesNumber"],
+                                   defaults={"Modality": "OT", "SeriesNumber": 0}))  # fmt: skip
                 series_ids.append(se)
-                image_ids = []
-                for ds, parts in series.images:
-                    image = _record("IMAGE", ds, ["InstanceNumber"], defaults={"InstanceNumber": 0})
-                    image.ReferencedFileID = parts
-                    image.ReferencedSOPClassUIDInFile = ds.get("SOPClassUID") or ds.file_meta.get(
-                        "MediaStorageSOPClassUID", "1.2.840.10008.5.1.4.1.1.7"
-                    )
-                    image.ReferencedSOPInstanceUIDInFile = (
-                        ds.get("SOPInstanceUID") or generate_uid()
-                    )
-                    image.ReferencedTransferSyntaxUIDInFile = ds.file_meta.get(
-                        "TransferSyntaxUID", ExplicitVRLittleEndian
-                    )
-                    image_ids.append(add(image))
-                chain(image_ids)
-                links[se] = (se, links[se][1], image_ids[0] if image_ids else None)
-            chain(series_ids)
-            links[s] = (s, links[s][1], series_ids[0] if series_ids else None)
-        chain(study_ids)
-        links[p] = (p, links[p][1], study_ids[0] if study_ids else None)
-    chain(roots)
+                d.level(se, [d.add(_image_record(ds, parts)) for ds, parts in series.images])
+            d.level(s, series_ids)
+        d.level(p, study_ids)
+    d.level(None, roots)
+    write_private(path, _encode_directory(d, roots))
 
+
+def _image_record(ds: Dataset, parts: list[str]) -> Dataset:
+    image = _record("IMAGE", ds, ["InstanceNumber"], defaults={"InstanceNumber": 0})
+    image.ReferencedFileID = parts
+    image.ReferencedSOPClassUIDInFile = ds.get("SOPClassUID") or ds.file_meta.get(
+        "MediaStorageSOPClassUID", "1.2.840.10008.5.1.4.1.1.7"
+    )
+    image.ReferencedSOPInstanceUIDInFile = ds.get("SOPInstanceUID") or generate_uid()
+    image.ReferencedTransferSyntaxUIDInFile = ds.file_meta.get(
+        "TransferSyntaxUID", ExplicitVRLittleEndian
+    )
+    return image
+
+
+def _encode_directory(d: _Directory, roots: list[int]) -> bytes:
+    """The DICOMDIR's bytes, in two passes: record offsets found, then filled in."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = UID(MEDIA_STORAGE_DIRECTORY)
@@ -291,19 +267,16 @@ def write_dicomdir(
     ds.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = 0
     ds.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = 0
     ds.FileSetConsistencyFlag = 0
-    ds.DirectoryRecordSequence = DicomSequence(records)
+    ds.DirectoryRecordSequence = DicomSequence(d.records)
 
     first = _encode(ds)  # first pass: where does each record start?
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tells = [
-            r.seq_item_tell for r in pydicom.dcmread(io.BytesIO(first)).DirectoryRecordSequence
-        ]
-    for index, following, child in links:
-        records[index].OffsetOfTheNextDirectoryRecord = (
-            tells[following] if following is not None else 0
-        )
-        records[index].OffsetOfReferencedLowerLevelDirectoryEntity = (
+        sequence = pydicom.dcmread(io.BytesIO(first)).DirectoryRecordSequence
+    tells = [r.seq_item_tell for r in sequence]
+    for record, (following, child) in zip(d.records, d.links, strict=True):
+        record.OffsetOfTheNextDirectoryRecord = tells[following] if following is not None else 0
+        record.OffsetOfReferencedLowerLevelDirectoryEntity = (
             tells[child] if child is not None else 0
         )
     if roots:
@@ -312,7 +285,7 @@ def write_dicomdir(
     second = _encode(ds)
     if len(second) != len(first):  # offsets are fixed-size UL values; a change means a bug
         raise OutputError("DICOMDIR layout changed between passes", "report this as a bug")
-    _private_write(path, second)
+    return second
 
 
 def _record(

@@ -18,12 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from recordpack import __version__
-from recordpack.models import Kind, Problem, Severity, Source
-from recordpack.ocr import OcrPage
-from recordpack.readers import DicomHeader, ReadError, Reading
-from recordpack.scan import Found, Outcome
+from recordpack.models import (
+    DicomHeader,
+    Found,
+    Kind,
+    Notice,
+    OcrPage,
+    Outcome,
+    Problem,
+    Reading,
+    Severity,
+    Source,
+)
 
-SCHEMA = f"recordpack-cache-1:{__version__}"  # a new version reads files again
+SCHEMA = f"recordpack-cache-2:{__version__}"  # a new version reads files again
 
 
 class ScanCache:
@@ -67,18 +75,6 @@ class ScanCache:
         """Close the database."""
         self.db.close()
 
-    def lookup(self, path: Path, rel: str, password: bool) -> Outcome | None:
-        """What reading ``path`` gave before, if it has not changed since."""
-        key = _key(path)
-        if key is None:
-            return None
-        row = self.db.execute(
-            "SELECT outcome FROM files WHERE path=? AND size=? AND mtime_ns=? AND password=?"
-            " AND schema=?",
-            (*key, int(password), SCHEMA),
-        ).fetchone()
-        return decode_outcome(row[0]) if row else None
-
     def lookup_folder(self, root: Path, password: bool) -> dict[str, Outcome]:
         """Every unchanged file under ``root`` that was read before, in one query.
 
@@ -101,7 +97,7 @@ class ScanCache:
                 found[path] = decode_outcome(outcome)
         return found
 
-    def store(self, path: Path, rel: str, password: bool, outcome: Outcome) -> None:
+    def store(self, path: str, password: bool, outcome: Outcome) -> None:
         """Remember what reading ``path`` gave."""
         key = _key(path)
         if key is None:
@@ -167,12 +163,12 @@ def default_cache_path() -> Path:
     return Path(base) / "recordpack" / "cache.sqlite"
 
 
-def _key(path: Path) -> tuple[str, int, int] | None:
+def _key(path: str) -> tuple[str, int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)  # noqa: PTH116 - a string path; no Path object per file
     except OSError:
         return None
-    return (str(path.absolute()), st.st_size, st.st_mtime_ns)
+    return (os.path.abspath(path), st.st_size, st.st_mtime_ns)  # noqa: PTH100
 
 
 # JSON codec ------------------------------------------------------------------------------------
@@ -215,8 +211,9 @@ def _plain_dicom(outcome: Outcome) -> bool:
     if len(outcome.found) != 1 or outcome.problems or outcome.dicomdirs:
         return False
     reading = outcome.found[0].reading
-    return (reading.dicom is not None and not reading.text and not reading.facts
-            and not reading.warnings and outcome.files_seen == 1)  # fmt: skip
+    return reading == Reading(kind=Kind.DICOM, dicom=reading.dicom, dates=reading.dates) and (
+        reading.dicom is not None and outcome.files_seen == 1
+    )
 
 
 def decode_outcome(text: str) -> Outcome:
@@ -268,6 +265,7 @@ def _iso(value: str) -> dt.date:
 
 
 def _reading(r: Reading) -> dict[str, Any]:
+    """A reading as JSON; its OCR text is not stored here (the ``ocr`` table keeps pages)."""
     dicom = None
     if r.dicom is not None:
         dicom = {
@@ -275,9 +273,11 @@ def _reading(r: Reading) -> dict[str, Any]:
             for k, v in ((name, getattr(r.dicom, name)) for name in DicomHeader.__slots__)
         }
     return {
-        "kind": r.kind.value, "text": r.text, "pages": r.pages, "title": r.title,
-        "dates": _dates(r.dates), "facts": r.facts, "dicom": dicom,
+        "kind": r.kind.value, "text": r.text if r.ocr is None else "", "pages": r.pages,
+        "title": r.title, "dates": _dates(r.dates), "dicom": dicom,
         "warnings": [[w.message, w.hint, w.severity.value] for w in r.warnings],
+        "scanned": r.scanned, "active_content": list(r.active_content),
+        "encapsulated": r.encapsulated, "pixels": list(r.pixels) if r.pixels else None,
     }  # fmt: skip
 
 
@@ -291,7 +291,10 @@ def _unreading(v: dict[str, Any]) -> Reading:
         pages=v["pages"],
         title=v["title"],
         dates=_undates(v["dates"]),
-        facts=v["facts"],
         dicom=dicom,
-        warnings=tuple(ReadError(m, h, Severity(s)) for m, h, s in v["warnings"]),
+        warnings=tuple(Notice(m, h, Severity(s)) for m, h, s in v["warnings"]),
+        scanned=v["scanned"],
+        active_content=tuple(v["active_content"]),
+        encapsulated=v["encapsulated"],
+        pixels=(v["pixels"][0], v["pixels"][1]) if v["pixels"] else None,
     )

@@ -300,13 +300,13 @@ def _match(item: ChecklistItem, candidate: Item) -> str | None:
         return None
     haystack = f"{candidate.title}\n{candidate.text}".lower()
     if item.body_parts:
-        body = f"{candidate.facts.get('body_part', '')} {haystack}".lower()
+        body = f"{candidate.study.body_part if candidate.study else ''} {haystack}".lower()
         if not any(part in body for part in item.body_parts):
             return None
     if item.keywords and not any(k in haystack for k in item.keywords):
         return None
     # An item sorted by its file name alone (a photo in a "Pathology" folder) may be it.
-    return "weak" if candidate.facts.get("confidence") == "low" else "strong"
+    return "weak" if candidate.confidence == "low" else "strong"
 
 
 def _physical_status(item: ChecklistItem, records: tuple[PhysicalRecord, ...]) -> ItemResult:

@@ -1,47 +1,88 @@
-"""The command line: options in, a library call, output and an exit code out. No logic here."""
+"""The command line: options in, a library call, output and an exit code out. No logic here.
+
+Errors become exit codes in one place, :class:`_ErrorBoundary`: each error type carries its
+code (see the README's table); anything else is recordpack's own bug, shown as one line
+(the traceback only with ``--verbose``, since tracebacks can quote patient data).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import errno
 import json
 import os
 import sys
-import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from recordpack import __version__, console
-from recordpack.batch import (
-    CACHE_FILE,
-    Settings,
-    read_jobs,
-    remove_partial_outputs,
-    run_dask,
-    run_local,
-    shard,
-    summarize,
-)
+from recordpack.batch import CACHE_FILE, Settings, read_jobs, run_batch, shard
 from recordpack.cache import ScanCache, default_cache_path
 from recordpack.checklist import bundled_checklists, load_checklist
 from recordpack.config import load_config
-from recordpack.errors import ExitCode, OutputError, RecordpackError
-from recordpack.export import write_atomically
+from recordpack.errors import ExitCode, OutputError, RecordpackError, UsageError
 from recordpack.models import DateOrder, Timeline
-from recordpack.patient import load_patient, patient_template
-from recordpack.pipeline import BuildOptions, Order, Profile, build_packet, check_records
-from recordpack.render.scans import Paper
-from recordpack.scan import PATIENT_FILE, scan_folder
-from recordpack.serialize import build_dict, report_dict, timeline_csv, timeline_dict
+from recordpack.options import BuildOptions, Order, Paper, Profile, ReadOptions, today
+from recordpack.outputs import write_atomically
+from recordpack.patient import PATIENT_FILE, load_patient, patient_template, resolve_patient
+from recordpack.pipeline import build_packet, check_records, scan_folder
+from recordpack.results import JobResult
+from recordpack.serialize import (
+    batch_summary,
+    build_dict,
+    job_dict,
+    report_dict,
+    timeline_csv,
+    timeline_dict,
+)
 from recordpack.timeline import build_timeline
+
+_state = {"verbose": False}
+
+
+class _ErrorBoundary(TyperGroup):
+    """Every command runs inside this: library errors become a message and their exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own Context type is private
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's: usage errors, exits
+            raise
+        except RecordpackError as exc:
+            code, message = exc.exit_code, str(exc)
+        except KeyboardInterrupt:
+            code, message = ExitCode.INTERRUPTED, "interrupted; no partial files were left"
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                code, message = ExitCode.BUG, _bug(exc)
+            else:
+                code, message = ExitCode.OUTPUT, f"cannot write: {exc.strerror}"
+        except Exception as exc:
+            code, message = ExitCode.BUG, _bug(exc)
+        if _state["verbose"]:
+            traceback.print_exc()
+        console.print_error(message)
+        raise typer.Exit(code)
+
+
+def _bug(exc: BaseException) -> str:
+    return (
+        f"internal error ({type(exc).__name__}); nothing was written. Run again with --verbose "
+        "for the details (they may show patient data) and report it"
+    )
+
 
 app = typer.Typer(
     name="recordpack",
+    cls=_ErrorBoundary,
     help="Turn a folder of medical records into one packet a second-opinion doctor can read.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals hold patient data
@@ -77,48 +118,60 @@ CacheOpt = Annotated[
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+PatientFileOpt = Annotated[
+    Path | None,
+    typer.Option("--patient-file", help="patient.toml [FOLDER/patient.toml if present]."),
+]
+ConsultDateOpt = Annotated[
+    dt.datetime | None,
+    typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The options every command that reads a folder shares, gathered once."""
+
+    read: ReadOptions
+    quiet: bool = False
+    cache: Path | None = None
+    no_cache: bool = False
+
+
+def _reading(
+    date_order: DateOrder,
+    password: str | None,
+    ocr_lang: str,
+    no_ocr: bool,
+    cache: Path | None,
+    no_cache: bool,
+    quiet: bool,
+) -> Reading:
+    read = ReadOptions(date_order=date_order, password=password,
+                       ocr_lang=None if no_ocr else ocr_lang)  # fmt: skip
+    return Reading(read, quiet, cache, no_cache)
 
 
 def _version(value: bool) -> None:
     if value:
-        import pydicom
-        import pypdf
+        from importlib.metadata import version
 
         typer.echo(
-            f"recordpack {__version__} (pypdf {pypdf.__version__}, pydicom {pydicom.__version__})"
+            f"recordpack {__version__} (pypdf {version('pypdf')}, pydicom {version('pydicom')})"
         )
         raise typer.Exit
 
 
 @app.callback()
 def _main(
-    ctx: typer.Context,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks (they may show patient data).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show versions.")
     ] = False,
 ) -> None:
-    ctx.obj = {"verbose": verbose}
-
-
-def _today() -> dt.date:
-    """The consult date when none is given: today, on this machine's clock."""
-    return dt.datetime.now().astimezone().date()
-
-
-@contextmanager
-def _exit_codes(ctx: typer.Context) -> Iterator[None]:
-    """The one place library errors become messages and exit codes (tracebacks with --verbose)."""
-    try:
-        yield
-    except RecordpackError as exc:
-        if ctx.find_root().obj.get("verbose"):
-            raise
-        console.print_error(str(exc))
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        console.print_error("interrupted; no partial files were left")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    _state["verbose"] = verbose
 
 
 @contextmanager
@@ -131,38 +184,10 @@ def _cache(path: Path | None, off: bool) -> Iterator[ScanCache]:
         cache.close()
 
 
-def _timeline(
-    ctx: typer.Context,
-    folder: Path,
-    date_order: DateOrder,
-    password: str | None,
-    quiet: bool,
-    scan: ScanOptions,
-) -> Timeline:
-    with (
-        _exit_codes(ctx),
-        console.scan_progress(quiet) as progress,
-        _cache(scan.cache, scan.no_cache) as cache,
-    ):
-        inventory = scan_folder(
-            folder,
-            date_order=date_order,
-            password=password,
-            progress=progress,
-            cache=cache,
-            ocr_lang=None if scan.no_ocr else scan.ocr_lang,
-        )
+def _timeline(folder: Path, how: Reading) -> Timeline:
+    with console.scan_progress(how.quiet) as progress, _cache(how.cache, how.no_cache) as cache:
+        inventory = scan_folder(folder, how.read, cache=cache, progress=progress)
     return build_timeline(inventory)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ScanOptions:
-    """Options every command that reads a folder shares."""
-
-    ocr_lang: str = "eng"
-    no_ocr: bool = False
-    cache: Path | None = None
-    no_cache: bool = False
 
 
 def _emit_json(data: object) -> None:
@@ -171,7 +196,6 @@ def _emit_json(data: object) -> None:
 
 @app.command()
 def scan(
-    ctx: typer.Context,
     folder: Folder,
     json_out: JsonOpt = False,
     date_order: DateOrderOpt = DateOrder.MDY,
@@ -183,14 +207,8 @@ def scan(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
-    timeline = _timeline(
-        ctx,
-        folder,
-        date_order,
-        password,
-        quiet or json_out,
-        ScanOptions(ocr_lang, no_ocr, cache, no_cache),
-    )
+    how = _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or json_out)
+    timeline = _timeline(folder, how)
     if json_out:
         _emit_json(timeline_dict(timeline))
     elif not quiet:
@@ -199,7 +217,6 @@ def scan(
 
 @app.command()
 def timeline(
-    ctx: typer.Context,
     folder: Folder,
     json_out: JsonOpt = False,
     csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")] = False,
@@ -212,13 +229,9 @@ def timeline(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
+    data_out = json_out or csv_out
     result = _timeline(
-        ctx,
-        folder,
-        date_order,
-        password,
-        quiet or json_out or csv_out,
-        ScanOptions(ocr_lang, no_ocr, cache, no_cache),
+        folder, _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or data_out)
     )
     if json_out:
         _emit_json(timeline_dict(result))
@@ -230,7 +243,6 @@ def timeline(
 
 @app.command()
 def check(
-    ctx: typer.Context,
     folder: Folder,
     condition: Annotated[
         str | None,
@@ -241,14 +253,8 @@ def check(
     checklist_file: Annotated[
         Path | None, typer.Option("--checklist", help="Use your own checklist TOML file.")
     ] = None,
-    consult_date: Annotated[
-        dt.datetime | None,
-        typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
-    ] = None,
-    patient_file: Annotated[
-        Path | None,
-        typer.Option("--patient-file", help="patient.toml [FOLDER/patient.toml if present]."),
-    ] = None,
+    consult_date: ConsultDateOpt = None,
+    patient_file: PatientFileOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when a required item is missing or stale.")
     ] = False,
@@ -262,25 +268,15 @@ def check(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
-    result = _timeline(
-        ctx,
-        folder,
-        date_order,
-        password,
-        quiet or json_out,
-        ScanOptions(ocr_lang, no_ocr, cache, no_cache),
+    how = _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or json_out)
+    result = _timeline(folder, how)
+    patient = resolve_patient(folder, patient_file)
+    checked = check_records(
+        result,
+        checklist=str(checklist_file) if checklist_file else condition,
+        patient=patient,
+        consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
     )
-    with _exit_codes(ctx):
-        patient = load_patient(patient_file or _patient_in(folder))
-        checked = check_records(
-            result,
-            checklist=str(checklist_file) if checklist_file else condition,
-            patient=patient,
-            consult_date=(
-                consult_date.date() if consult_date else patient.consult_date or _today()
-            ),
-            date_order=date_order,
-        )
     if json_out:
         _emit_json(report_dict(checked.report, checked.mismatches, checked.translation))
     else:
@@ -302,23 +298,17 @@ def checklists(ctx: typer.Context) -> None:
 
 @checklists_app.command("show")
 def checklists_show(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Checklist id, alias or TOML path.")],
 ) -> None:
     """Print one checklist in full: items, why each matters, whom to ask."""
-    with _exit_codes(ctx):
-        console.print_checklist(load_checklist(name))
+    console.print_checklist(load_checklist(name))
 
 
 @app.command()
 def build(
-    ctx: typer.Context,
     folder: Folder,
     output: Annotated[Path, typer.Option("--output", "-o", help="The packet PDF to write.")],
-    patient_file: Annotated[
-        Path | None,
-        typer.Option("--patient-file", help="patient.toml [FOLDER/patient.toml if present]."),
-    ] = None,
+    patient_file: PatientFileOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="Patient name (as on the ID).")] = None,
     dob: Annotated[
         dt.datetime | None, typer.Option("--dob", formats=["%Y-%m-%d"], help="Date of birth.")
@@ -329,10 +319,7 @@ def build(
     question: Annotated[
         list[str] | None, typer.Option("--question", help="A question for the second doctor.")
     ] = None,
-    consult_date: Annotated[
-        dt.datetime | None,
-        typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
-    ] = None,
+    consult_date: ConsultDateOpt = None,
     order: Annotated[
         Order,
         typer.Option("--order", help="sections: grouped by kind; date: one chronological run."),
@@ -377,47 +364,23 @@ def build(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
-    with _exit_codes(ctx):
-        patient = load_patient(patient_file or _patient_in(folder))
-        patient = dataclasses.replace(
-            patient,
-            name=name or patient.name,
-            dob=dob.date() if dob else patient.dob,
-            condition=condition or patient.condition,
-            questions=tuple(question) if question else patient.questions,
-        )
-        options = BuildOptions(
-            output=output,
-            patient=patient,
-            checklist=patient.condition or None,
-            consult_date=consult_date.date() if consult_date else None,
-            date_order=date_order,
-            password=password,
-            order=order,
-            template_dir=str(template) if template else None,
-            encrypt_password=_packet_password(encrypt, encrypt_env, no_input),
-            attach_originals=attach_originals,
-            bundle=bundle,
-            profile=profile,
-            allow_inside=allow_inside,
-            ocr_lang=None if no_ocr else ocr_lang,
-            paper=paper,
-        )
-        with (
-            console.scan_progress(quiet or json_out) as progress,
-            _cache(cache, no_cache) as scan_cache,
-        ):
-            result = build_packet(folder, options, progress=progress, cache=scan_cache)
+    how = _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or json_out)
+    patient = resolve_patient(folder, patient_file, name=name, dob=dob.date() if dob else None,
+                              condition=condition, questions=tuple(question or ()))  # fmt: skip
+    options = BuildOptions(
+        output=output, patient=patient, read=how.read, checklist=patient.condition or None,
+        consult_date=consult_date.date() if consult_date else None, order=order,
+        template_dir=str(template) if template else None,
+        encrypt_password=_packet_password(encrypt, encrypt_env, no_input),
+        attach_originals=attach_originals, bundle=bundle, profile=profile,
+        allow_inside=allow_inside, paper=paper,
+    )  # fmt: skip
+    with console.scan_progress(how.quiet) as progress, _cache(cache, no_cache) as scan_cache:
+        result = build_packet(folder, options, progress=progress, cache=scan_cache)
     if json_out:
         _emit_json(build_dict(result))
     elif not quiet:
         console.print_build(result)
-
-
-def _patient_in(folder: Path) -> Path | None:
-    """The records folder's own patient.toml, used when no --patient-file is given."""
-    candidate = folder / PATIENT_FILE
-    return candidate if candidate.is_file() else None
 
 
 def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None:
@@ -437,7 +400,6 @@ def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None
 
 @app.command()
 def init(
-    ctx: typer.Context,
     folder: Folder,
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Write the template without asking.")
@@ -448,24 +410,24 @@ def init(
 ) -> None:
     """Write a commented patient.toml into FOLDER (asks a few questions in a terminal)."""
     target = folder / PATIENT_FILE
-    with _exit_codes(ctx):
-        if target.exists() and not force:
-            raise OutputError(f"{target} exists already", "edit it, or pass --force to replace it")
-        answers: dict[str, str] = {}
-        if not no_input and sys.stdin.isatty():
-            answers = {
-                "name": typer.prompt("Patient name, as on the ID", default="", show_default=False),
-                "dob": typer.prompt("Date of birth (YYYY-MM-DD)", default="", show_default=False),
-                "condition": typer.prompt(
-                    "Condition (e.g. breast-cancer)", default="", show_default=False
-                ),
-                "question": typer.prompt(
-                    "Your question for the second doctor", default="", show_default=False
-                ),
-            }
-        write_atomically(target, patient_template(**answers).encode())
-        load_patient(target)  # what we wrote must read back
+    if target.exists() and not force:
+        raise OutputError(f"{target} exists already", "edit it, or pass --force to replace it")
+    answers = _ask_patient() if not no_input and sys.stdin.isatty() else {}
+    write_atomically(target, patient_template(**answers).encode())
+    load_patient(target)  # what we wrote must read back
     console.err.print(f"wrote {target}: edit it, then run recordpack build {folder} -o packet.pdf")
+
+
+def _ask_patient() -> dict[str, str]:
+    def ask(question: str) -> str:
+        return str(typer.prompt(question, default="", show_default=False))
+
+    return {
+        "name": ask("Patient name, as on the ID"),
+        "dob": ask("Date of birth (YYYY-MM-DD)"),
+        "condition": ask("Condition (e.g. breast-cancer)"),
+        "question": ask("Your question for the second doctor"),
+    }
 
 
 class Executor(StrEnum):
@@ -477,7 +439,6 @@ class Executor(StrEnum):
 
 @app.command()
 def batch(
-    ctx: typer.Context,
     jobs: Annotated[
         Path,
         typer.Argument(
@@ -518,60 +479,54 @@ def batch(
     no_ocr: NoOcrOpt = False,
 ) -> None:
     """Build one packet per patient, in parallel; unchanged patients are skipped."""
-    started = time.perf_counter()
-    with _exit_codes(ctx):
-        config = load_config(config_file)
-        todo = read_jobs(jobs)
-        if shard_spec:
-            k, _, n = shard_spec.partition("/")
-            if not (k.isdigit() and n.isdigit()):
-                raise RecordpackError(f"--shard {shard_spec}: expected K/N, e.g. 2/8")
-            todo = shard(todo, int(k), int(n))
-        secret = os.environ.get(config.encrypt_env) if config.encrypt_env else None
-        if config.encrypt_env and not secret:
-            raise RecordpackError(
-                f"{config.path}: encrypt_env is set but ${config.encrypt_env} is empty",
-                f"set {config.encrypt_env} in the environment",
-            )
-        settings = Settings(
-            outdir=str(outdir.absolute()),
-            cache=str((cache or outdir / CACHE_FILE).absolute()),
-            config=config,
-            force=force,
-            encrypt_password=secret,
-            password=password,
-            ocr_lang=None if no_ocr else ocr_lang,
-        )
-        outdir.mkdir(parents=True, exist_ok=True)
-        ScanCache(Path(settings.cache)).close()  # created once, before the workers open it
-        results: list[dict[str, object]] = []
-        with console.batch_progress(len(todo), quiet or json_out) as advance:
+    if executor is Executor.DASK and not scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS")
+    config = load_config(config_file)
+    todo = _shard(read_jobs(jobs), shard_spec)
+    settings = Settings(outdir=str(outdir.absolute()),
+                        cache=str((cache or outdir / CACHE_FILE).absolute()), config=config,
+                        force=force, encrypt_password=_config_password(config), password=password,
+                        ocr_lang=None if no_ocr else ocr_lang)  # fmt: skip
+    with console.batch_progress(len(todo), quiet or json_out) as advance:
 
-            def on_result(result: dict[str, object]) -> None:
-                results.append(result)
-                if json_out:
-                    typer.echo(json.dumps(result, ensure_ascii=False))
-                advance(result)
+        def on_result(result: JobResult) -> None:
+            if json_out:
+                typer.echo(json.dumps(job_dict(result), ensure_ascii=False))
+            advance(result)
 
-            try:
-                if executor is Executor.DASK:
-                    if not scheduler:
-                        raise RecordpackError("--executor dask needs --scheduler ADDRESS")
-                    run_dask(todo, settings, scheduler, on_result)
-                else:
-                    run_local(todo, settings, workers or os.cpu_count() or 1, on_result)
-            except KeyboardInterrupt:
-                remove_partial_outputs(outdir)
-                raise
-    summary = summarize(results, time.perf_counter() - started)
+        done = run_batch(todo, settings, workers=workers or os.cpu_count() or 1,
+                         scheduler=scheduler if executor is Executor.DASK else None,
+                         on_result=on_result)  # fmt: skip
     if json_out:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(batch_summary(done)))
     elif not quiet:
-        console.print_batch(results, summary)
-    if summary["failed"]:
+        console.print_batch(done)
+    if done.count("failed"):
         raise typer.Exit(ExitCode.BATCH_FAILED)
-    if strict and summary["incomplete"]:
+    if strict and done.incomplete:
         raise typer.Exit(ExitCode.INCOMPLETE)
+
+
+def _shard(jobs: list[Any], spec: str | None) -> list[Any]:
+    if not spec:
+        return jobs
+    k, _, n = spec.partition("/")
+    if not (k.isdigit() and n.isdigit()):
+        raise UsageError(f"--shard {spec}: expected K/N, e.g. 2/8")
+    return shard(jobs, int(k), int(n))
+
+
+def _config_password(config: Any) -> str | None:
+    """The packets' password, from the variable the clinic's config names (if any)."""
+    if not config.encrypt_env:
+        return None
+    secret = os.environ.get(config.encrypt_env)
+    if not secret:
+        raise RecordpackError(
+            f"{config.path}: encrypt_env is set but ${config.encrypt_env} is empty",
+            f"set {config.encrypt_env} in the environment",
+        )
+    return secret
 
 
 def main() -> None:

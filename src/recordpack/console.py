@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -12,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from recordpack.checklist import Checklist, Level, Status
+from recordpack.context import Progress as ProgressCallback
 from recordpack.models import Severity, Timeline
-from recordpack.pipeline import BuildResult, CheckResult
-from recordpack.scan import Progress as ProgressCallback
+from recordpack.results import BatchResult, BuildResult, CheckResult, JobResult
 from recordpack.serialize import printable, summary
 
 err = Console(stderr=True, highlight=False)
@@ -50,7 +49,7 @@ def scan_progress(quiet: bool) -> Iterator[ProgressCallback]:
 
 
 @contextmanager
-def batch_progress(total: int, quiet: bool) -> Iterator[Callable[[dict[str, Any]], None]]:
+def batch_progress(total: int, quiet: bool) -> Iterator[Callable[[JobResult], None]]:
     """A bar with the time left, on a terminal only; advanced once per finished patient."""
     bar = Progress(
         TextColumn("packets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -64,20 +63,19 @@ def batch_progress(total: int, quiet: bool) -> Iterator[Callable[[dict[str, Any]
         bar.stop()
 
 
-def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+def print_batch(result: BatchResult) -> None:
     """One line per patient, failures first, then the counts."""
     order = {"failed": 0, "built": 1, "unchanged": 2}
-    for r in sorted(results, key=lambda r: (order.get(str(r["status"]), 3), str(r["job"]))):
-        style = {"failed": "red", "built": "green", "unchanged": "dim"}.get(str(r["status"]), "")
-        detail = r.get("error") or f"{r.get('pages')} pages -> {r.get('output')}"
-        if r.get("checklist") and not r["checklist"]["complete"]:
-            detail = f"{detail}; missing: {', '.join(r['checklist']['missing'])}"
-        err.print(
-            Text(f"{r['status']:<9} ", style=style) + Text(f"{r['job']}: {detail}"), soft_wrap=True
-        )
+    for r in sorted(result.jobs, key=lambda r: (order.get(r.status, 3), r.job)):
+        style = {"failed": "red", "built": "green", "unchanged": "dim"}.get(r.status, "")
+        detail = r.error or f"{r.pages} pages -> {r.output}"
+        if r.complete is False:
+            detail = f"{detail}; missing: {', '.join(r.missing)}"
+        err.print(Text(f"{r.status:<9} ", style=style) + Text(f"{r.job}: {detail}"), soft_wrap=True)
     err.print(
-        f"{summary['jobs']} patients: {summary['built']} built, {summary['unchanged']} unchanged, "
-        f"{summary['failed']} failed in {summary['seconds']:.1f} s"
+        f"{len(result.jobs)} patients: {result.count('built')} built, "
+        f"{result.count('unchanged')} unchanged, {result.count('failed')} failed "
+        f"in {result.seconds:.1f} s"
     )
 
 
@@ -97,7 +95,7 @@ def print_timeline(timeline: Timeline) -> None:
         )
         if item.date_ambiguous:
             date.append(" ?", style="yellow")
-        count = item.facts.get("images") if item.pages is None else item.pages
+        count = item.study.images if item.study else item.pages
         source = printable(item.sources[0].display)
         if len(item.sources) > 1:
             source += f" (+{len(item.sources) - 1})"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from recordpack.models import Notice, Severity
+
 
 class ExitCode(IntEnum):
     """Process exit codes, documented in the README."""
@@ -11,9 +13,10 @@ class ExitCode(IntEnum):
     OK = 0
     INCOMPLETE = 1  # with --strict: a required checklist item is missing or stale
     USAGE = 2  # bad options (click's own code)
-    BATCH_FAILED = 2  # batch: some patients failed (the others were built)
     INPUT = 3  # the folder or a data file cannot be used
     OUTPUT = 4  # the output cannot be written
+    BATCH_FAILED = 5  # batch: some patients failed (the others were built)
+    BUG = 70  # recordpack's own bug (EX_SOFTWARE): please report it
     INTERRUPTED = 130
 
 
@@ -31,15 +34,40 @@ class RecordpackError(Exception):
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
 
 
+class UsageError(RecordpackError):
+    """Options that do not fit together, or a value no option takes."""
+
+    exit_code = ExitCode.USAGE
+
+
 class InputFolderError(RecordpackError):
     """The folder to scan does not exist or cannot be read."""
 
 
 class RuleDataError(RecordpackError):
-    """A rules or checklist file is not valid; the message names the file and key."""
+    """A rules, checklist, patient or config file is not valid; the message names file and key."""
 
 
 class OutputError(RecordpackError):
     """An output file cannot be written."""
 
     exit_code = ExitCode.OUTPUT
+
+
+class ReadError(Exception):
+    """One file could not be read: a :class:`~recordpack.models.Problem`, never an exit."""
+
+    def __init__(self, message: str, hint: str = "", severity: Severity = Severity.ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.severity = severity
+
+    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str, Severity]]:
+        """Keep the hint and severity when a worker process sends the error back."""
+        return (ReadError, (self.message, self.hint, self.severity))
+
+    @property
+    def notice(self) -> Notice:
+        """The same as plain data."""
+        return Notice(self.message, self.hint, self.severity)

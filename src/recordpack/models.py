@@ -88,6 +88,15 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a reader noticed about a file that was still read (active content, say)."""
+
+    message: str
+    hint: str = ""
+    severity: Severity = Severity.WARNING
+
+
+@dataclass(frozen=True, slots=True)
 class DateFinding:
     """The clinically relevant date of an item and where it came from."""
 
@@ -97,8 +106,114 @@ class DateFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class DicomHeader:
+    """The few header fields needed to group, date and describe one DICOM instance."""
+
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    modality: str
+    dates: dict[str, dt.date]
+    study_description: str
+    series_description: str
+    series_number: int | None
+    instance_number: int | None
+    body_part: str
+    frames: int
+    patient_name: str
+    patient_id: str
+    birth_date: str
+    accession: str
+    institution: str
+
+
+@dataclass(frozen=True, slots=True)
+class OcrPage:
+    """What Tesseract read on one page."""
+
+    text: str
+    confidence: float  # mean word confidence, 0-100
+    layer: bytes  # a one-page PDF with only the invisible text, sized to the image
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class OcrText:
+    """What OCR gave a scanned record: its language, mean confidence and each page's text layer.
+
+    The layers travel with the record, so the packet gets its searchable text whether or not a
+    cache was used.
+    """
+
+    lang: str
+    confidence: float
+    layers: dict[int, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def pages(self) -> int:
+        """How many pages were read."""
+        return len(self.layers)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a reader learnt about one file."""
+
+    kind: Kind
+    text: str = ""
+    pages: int | None = None
+    title: str = ""
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    dicom: DicomHeader | None = None
+    warnings: tuple[Notice, ...] = ()
+    scanned: bool = False  # image-only pages: text must come from OCR
+    active_content: tuple[str, ...] = ()  # JavaScript, automatic actions, forms
+    encapsulated: bool = False  # a PDF report wrapped in DICOM
+    pixels: tuple[int, int] | None = None  # width and height of a photo or scan
+    ocr: OcrText | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A file that was read: where it is, and what its reader learnt."""
+
+    source: Source
+    reading: Reading
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What reading some files gave: items' raw material, problems, DICOMDIR listings."""
+
+    found: list[Found]
+    problems: list[Problem]
+    dicomdirs: list[tuple[Source, list[str]]]
+    paths: set[tuple[str | None, str]] = field(default_factory=set)
+    bytes_seen: int = 0
+    files_seen: int = 0
+
+    def merge(self, other: Outcome) -> None:
+        """Add what another read gave."""
+        self.found.extend(other.found)
+        self.problems.extend(other.problems)
+        self.dicomdirs.extend(other.dicomdirs)
+        self.paths |= other.paths
+        self.bytes_seen += other.bytes_seen
+        self.files_seen += other.files_seen
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Whose record an item says it is: name, date of birth and record number."""
+
+    name: str = ""
+    dob: dt.date | None = None
+    mrn: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Series:
-    """One DICOM series of a study, from headers only."""
+    """One DICOM series of a study, from headers only; ``files`` by instance number."""
 
     uid: str
     number: int | None
@@ -106,14 +221,29 @@ class Series:
     description: str
     body_part: str
     images: int
+    files: tuple[tuple[int, Source], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """What the headers of an imaging study's files say about it."""
+
+    uid: str
+    description: str
+    body_part: str
+    accession: str
+    institution: str
+    images: int
+    frames: int
+    series: tuple[Series, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
     """One clinical unit on the timeline: a document, or an imaging study made of many files.
 
-    ``facts`` holds what a reader learnt that later stages may use (body part, series, the
-    first pages' text for matching, identity lines); ``text`` is kept out of JSON output.
+    ``text`` (the first pages, for matching) is kept out of JSON output; ``study`` is set for
+    imaging studies; the reading's findings (scanned, OCR, active content) for documents.
     """
 
     id: str
@@ -127,7 +257,14 @@ class Item:
     modality: str | None
     sources: tuple[Source, ...]
     kind: Kind
-    facts: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    confidence: str = "high"  # of the category: high | medium | low (a file-name hint only)
+    identity: Identity = field(default_factory=Identity)
+    study: Study | None = None
+    scanned: bool = False
+    active_content: tuple[str, ...] = ()
+    encapsulated: bool = False
+    pixels: tuple[int, int] | None = None
+    ocr: OcrText | None = field(default=None, compare=False)
     text: str = field(default="", repr=False, hash=False, compare=False)
     index: int = 0
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from recordpack.checklist import PhysicalRecord
 from recordpack.errors import RuleDataError
 from recordpack.rules import read_toml
+
+PATIENT_FILE = "patient.toml"  # may live in the records folder; it is read, never a record
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,32 @@ def load_patient(path: Path | None) -> Patient:
         physical=tuple(
             _physical(entry, f"{path}: physical #{n}") for n, entry in enumerate(physical, 1)
         ),
+    )
+
+
+def resolve_patient(
+    folder: Path,
+    patient_file: Path | None = None,
+    *,
+    name: str | None = None,
+    dob: dt.date | None = None,
+    condition: str | None = None,
+    questions: tuple[str, ...] = (),
+    default_condition: str | None = None,
+) -> Patient:
+    """The patient of one build: the given file, else the folder's own, with flags on top.
+
+    Precedence: a flag beats the patient file, which beats a clinic's default condition.
+    """
+    own = folder / PATIENT_FILE
+    path = patient_file or (own if own.is_file() else None)
+    patient = load_patient(path)
+    return replace(
+        patient,
+        name=name or patient.name,
+        dob=dob or patient.dob,
+        condition=condition or patient.condition or default_condition or "",
+        questions=questions or patient.questions,
     )
 
 

@@ -6,14 +6,11 @@ import csv
 import io
 import os
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recordpack.checklist import ChecklistReport, Status
-from recordpack.identity import Mismatch
-from recordpack.models import Category, Item, Problem, Severity, Source, Timeline
-
-if TYPE_CHECKING:
-    from recordpack.pipeline import BuildResult
+from recordpack.models import Category, Item, Problem, Severity, Source, Study, Timeline
+from recordpack.results import BatchResult, BuildResult, JobResult, Mismatch
 
 TIMELINE_COLUMNS = (
     "index",
@@ -60,16 +57,43 @@ def item_dict(item: Item) -> dict[str, Any]:
         "pages": item.pages,
         "modality": item.modality,
         "sources": [source_dict(s) for s in item.sources],
-        "facts": _public_facts(item.facts),
+        "facts": study_facts(item.study) if item.study else document_facts(item),
     }
 
 
-def _public_facts(facts: dict[str, Any]) -> dict[str, Any]:
-    """Facts for JSON: identities stay out, and a series lists its image count, not its files."""
-    public = {k: v for k, v in facts.items() if k != "identities"}
-    if "series" in public:
-        public["series"] = [{k: v for k, v in s.items() if k != "files"} for s in public["series"]]
-    return public
+def document_facts(item: Item) -> dict[str, Any]:
+    """What the reader found besides the text: the category's confidence, scans, OCR, content."""
+    facts: dict[str, Any] = {"confidence": item.confidence}
+    if item.pixels:
+        facts["width"], facts["height"] = item.pixels
+    if item.scanned:
+        facts["scanned"] = True
+    if item.active_content:
+        facts["active_content"] = list(item.active_content)
+    if item.encapsulated:
+        facts["encapsulated"] = "pdf"
+    if item.ocr:
+        facts["ocr"] = {"pages": item.ocr.pages, "confidence": item.ocr.confidence,
+                        "lang": item.ocr.lang}  # fmt: skip
+    return facts
+
+
+def study_facts(study: Study) -> dict[str, Any]:
+    """A study's headers; a series lists its image count, not its files; no patient identity."""
+    return {
+        "study_uid": study.uid,
+        "description": study.description,
+        "body_part": study.body_part,
+        "accession": study.accession,
+        "institution": study.institution,
+        "images": study.images,
+        "frames": study.frames,
+        "series": [
+            {"number": s.number, "modality": s.modality, "description": s.description,
+             "body_part": s.body_part, "images": s.images}
+            for s in study.series
+        ],
+    }  # fmt: skip
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
@@ -124,7 +148,7 @@ def timeline_csv(timeline: Timeline) -> str:
                 item.category.value,
                 item.title,
                 item.pages if item.pages is not None else "",
-                item.facts.get("images", ""),
+                item.study.images if item.study else "",
                 item.modality or "",
                 item.reason,
                 printable(item.sources[0].display),
@@ -198,4 +222,64 @@ def build_dict(result: BuildResult) -> dict[str, Any]:
         "active_content_removed": result.active_content_removed,
         "seconds": result.seconds,
         "checklist": report_dict(check.report, check.mismatches, check.translation),
+    }
+
+
+def job_dict(result: JobResult) -> dict[str, Any]:
+    """One JSON line of ``batch --json``: a built, unchanged or failed patient."""
+    if result.status == "failed":
+        return {"job": result.job, "status": result.status, "error": result.error,
+                "seconds": result.seconds}  # fmt: skip
+    return {
+        "job": result.job,
+        "status": result.status,
+        "output": result.output,
+        "bundle": result.bundle,
+        "pages": result.pages,
+        "items": result.items,
+        "problems": [
+            {"path": p.path, "severity": p.severity.value, "message": p.message}
+            for p in result.problems
+        ],
+        "checklist": {
+            "id": result.checklist,
+            "complete": result.complete,
+            "missing": list(result.missing),
+        },
+        "seconds": result.seconds,
+    }
+
+
+def job_from_dict(data: dict[str, Any]) -> JobResult:
+    """A job's result as :func:`job_dict` wrote it (the cache keeps the last build's)."""
+    checklist = data.get("checklist") or {}
+    return JobResult(
+        job=data["job"],
+        status=data["status"],
+        seconds=data.get("seconds", 0.0),
+        output=data.get("output"),
+        bundle=data.get("bundle"),
+        pages=data.get("pages"),
+        items=data.get("items"),
+        problems=tuple(
+            Problem(p["path"], Severity(p["severity"]), p["message"])
+            for p in data.get("problems", [])
+        ),
+        checklist=checklist.get("id"),
+        complete=checklist.get("complete"),
+        missing=tuple(checklist.get("missing", ())),
+        error=data.get("error"),
+    )
+
+
+def batch_summary(result: BatchResult) -> dict[str, Any]:
+    """The last JSON line of ``batch --json``: counts by status and the total time."""
+    return {
+        "summary": True,
+        "jobs": len(result.jobs),
+        "built": result.count("built"),
+        "unchanged": result.count("unchanged"),
+        "failed": result.count("failed"),
+        "incomplete": result.incomplete,
+        "seconds": result.seconds,
     }

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import zlib
-from enum import StrEnum
 
 from PIL import Image, ImageOps
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
@@ -26,13 +25,7 @@ from pypdf.generic import (
     StreamObject,
 )
 
-
-class Paper(StrEnum):
-    """Page sizes for photos and scans."""
-
-    LETTER = "letter"
-    A4 = "a4"
-
+from recordpack.options import Paper
 
 SIZES = {Paper.LETTER: (612.0, 792.0), Paper.A4: (595.28, 841.89)}
 _LETTER_COUNTRIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR", "SV"}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from recordpack.models import Kind
-from recordpack.readers.base import Reading
+from recordpack.models import Kind, Reading
 
 MAX_TEXT_BYTES = 256 * 1024  # the header block decides category and date; the rest is not needed
 

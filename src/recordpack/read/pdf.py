@@ -10,8 +10,8 @@ from typing import Any, BinaryIO
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 
-from recordpack.models import Kind, Severity
-from recordpack.readers.base import ReadError, Reading
+from recordpack.errors import ReadError
+from recordpack.models import Kind, Notice, Reading, Severity
 
 TEXT_PAGES = 3  # classification and dating need the header block, not the whole document
 _JUNK_TITLES = re.compile(
@@ -54,14 +54,10 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
     if isinstance(created, dt.datetime) and 1900 < created.year < 2200:
         dates["pdf:CreationDate"] = created.date()
     text = "\n".join(texts)
-    facts: dict[str, object] = {}
-    warnings: list[ReadError] = []
-    if any(image_only) and len(text.strip()) < 20:
-        facts["scanned"] = True
+    warnings: list[Notice] = []
     if active:
-        facts["active_content"] = active
         warnings.append(
-            ReadError(
+            Notice(
                 f"PDF contains active content ({', '.join(active)})",
                 "it is kept out of the packet; nothing in it is run",
                 Severity.WARNING,
@@ -73,8 +69,9 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
         pages=pages,
         title="" if _JUNK_TITLES.match(title) else title,
         dates=dates,
-        facts=facts,
         warnings=tuple(warnings),
+        scanned=any(image_only) and len(text.strip()) < 20,
+        active_content=tuple(active),
     )
 
 

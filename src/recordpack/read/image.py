@@ -8,8 +8,8 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
-from recordpack.models import Kind
-from recordpack.readers.base import ReadError, Reading
+from recordpack.errors import ReadError
+from recordpack.models import Kind, Reading
 
 try:  # iPhone photos: with the optional extra, Pillow opens HEIC like any image
     from pillow_heif import register_heif_opener
@@ -59,7 +59,8 @@ def read_image(stream: BinaryIO, kind: Kind) -> Reading:
         kind=kind,
         pages=frames,
         dates=dates,
-        facts={"width": width, "height": height, "scanned": True},
+        scanned=True,
+        pixels=(width, height),
     )
 
 

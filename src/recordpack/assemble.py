@@ -1,4 +1,4 @@
-"""Assemble packet.pdf with pypdf, and write it atomically and owner-only.
+"""Stage 6, assemble: join the laid-out parts into packet.pdf with pypdf.
 
 Pages are copied, never re-rendered; the packet gets bookmarks, links from the index, page
 labels, a stamp on every page and its metadata, and loses the inputs' active content.
@@ -7,11 +7,8 @@ labels, a stamp on every page and its metadata, and loses the inputs' active con
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -26,8 +23,6 @@ from pypdf.generic import (
     NumberObject,
     StreamObject,
 )
-
-from recordpack.errors import OutputError
 
 BAND = 14.0  # points kept free at the top of every source page for the stamp
 LINK_PREFIX = "https://recordpack.invalid/page/"  # cover links, turned into internal jumps
@@ -286,25 +281,3 @@ def _outline(writer: PdfWriter, parts: Sequence[Part], starts: list[int], cover_
             parent = writer.add_outline_item(title=part.section, page_number=start - 1)
             sections[part.section] = parent
         writer.add_outline_item(title=part.title, page_number=start - 1, parent=parent)  # type: ignore[arg-type]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` (created 0600), then rename over it."""
-    path = path.absolute()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: cannot be written ({exc.strerror or exc})", "choose another output folder"
-        ) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(0o600)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,20 +10,18 @@ import datetime as dt
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pypdf import PageObject, PdfReader
 
+from recordpack.assemble import LINK_PREFIX
 from recordpack.checklist import Level, Status
-from recordpack.export import LINK_PREFIX
+from recordpack.layout.html import render_pdf, render_sections
+from recordpack.layout.imaging import key_images
 from recordpack.models import Category, Item, Problem, Severity, Source
 from recordpack.patient import Patient
-from recordpack.render.html import render_pdf, render_sections
-from recordpack.render.imaging import key_images
+from recordpack.results import CheckResult
 from recordpack.serialize import printable
-
-if TYPE_CHECKING:
-    from recordpack.pipeline import CheckResult
 
 GLANCE_ROWS = 28  # "at a glance" must fit on the first pages
 _GLANCE_CATEGORIES = {Category.PATHOLOGY, Category.PROCEDURE, Category.RADIOLOGY, Category.IMAGING,
@@ -111,20 +109,20 @@ def render_studies(
     """The pages of each imaging study: its facts, and key images per series (one layout run)."""
     studies = []
     for item in items:
+        study = item.study
+        if study is None:
+            continue
         series = []
-        all_series: list[dict[str, Any]] = item.facts.get("series", [])  # type: ignore[assignment]
-        for s in all_series:
-            frames, note = key_images(s["files"], read)
-            series.append({**s, "frames": frames, "note": note})
+        for s in study.series:
+            frames, note = key_images(list(s.files), read)
+            series.append({
+                "number": s.number, "modality": s.modality, "images": s.images,
+                "description": s.description, "frames": frames, "note": note,
+            })  # fmt: skip
         studies.append({
-            "title": item.title,
-            "date": item.date,
-            "modality": item.modality,
-            "body_part": item.facts.get("body_part", ""),
-            "images": item.facts.get("images", 0),
-            "institution": item.facts.get("institution", ""),
-            "accession": item.facts.get("accession", ""),
-            "series": series,
+            "title": item.title, "date": item.date, "modality": item.modality,
+            "body_part": study.body_part, "images": study.images,
+            "institution": study.institution, "accession": study.accession, "series": series,
         })  # fmt: skip
     if not studies:
         return []

@@ -19,24 +19,15 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from recordpack.models import OcrPage
+
 PAGE_TIMEOUT = 180  # seconds for one page; a page that takes longer is left without text
 MAX_PAGES_PER_PDF = 300  # image-only pages of one PDF that get OCR
-
-
-@dataclass(frozen=True, slots=True)
-class OcrPage:
-    """What Tesseract read on one page."""
-
-    text: str
-    confidence: float  # mean word confidence, 0-100
-    layer: bytes  # a one-page PDF with only the invisible text, sized to the image
-    seconds: float
 
 
 @cache

@@ -17,8 +17,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
-from recordpack.models import Kind
-from recordpack.readers.base import DicomHeader, ReadError, Reading
+from recordpack.errors import ReadError
+from recordpack.models import DicomHeader, Kind, Reading
 
 _TAGS = [
     "SpecificCharacterSet",
@@ -101,7 +101,7 @@ def read_dicom_headers(stream: BinaryIO, size: int) -> Reading:
 
 def _encapsulated_pdf(ds: pydicom.Dataset) -> Reading:
     """A PDF report wrapped in DICOM (Modality DOC): it is a document, so read it as one."""
-    from recordpack.readers.pdf import read_pdf
+    from recordpack.read.pdf import read_pdf
 
     data = bytes(ds.EncapsulatedDocument).rstrip(b"\x00")
     inner = read_pdf(io.BytesIO(data))
@@ -112,8 +112,10 @@ def _encapsulated_pdf(ds: pydicom.Dataset) -> Reading:
         pages=inner.pages,
         title=_text(ds.get("DocumentTitle")) or inner.title,
         dates={**inner.dates, **dates},
-        facts={**inner.facts, "encapsulated": "pdf"},
         warnings=inner.warnings,
+        scanned=inner.scanned,
+        active_content=inner.active_content,
+        encapsulated=True,
     )
 
 

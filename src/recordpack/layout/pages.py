@@ -1,0 +1,74 @@
+"""Each record as PDF pages, copied or drawn.
+
+A PDF is copied as it is (decrypted when needed, with OCR text on its scanned pages); a text
+file or a photo is laid out; an imaging study is drawn with its key images.
+"""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader, PdfWriter
+
+from recordpack.context import Context
+from recordpack.errors import RecordpackError
+from recordpack.layout import cover
+from recordpack.layout.scans import add_text_layers, default_paper, image_pages
+from recordpack.models import Category, Item, Kind
+from recordpack.options import BuildOptions
+
+
+def study_pages(
+    ctx: Context, studies: list[Item], originals: str, template_dir: str | None
+) -> dict[str, bytes]:
+    """The pages of every imaging study, by item id, laid out in one run.
+
+    Empty if that fails: each study is then drawn alone by :func:`item_pages`, so a failure
+    gets a name.
+    """
+    try:
+        drawn = cover.render_studies(studies, ctx.records.read, originals, template_dir)
+    except (OSError, ValueError, RecordpackError):
+        return {}
+    return dict(zip((i.id for i in studies), drawn, strict=True))
+
+
+def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) -> bytes:
+    """The pages of one record: copied from its PDF, or drawn (study, text, photo).
+
+    Scanned pages get the invisible text layer OCR made for them, so they can be searched.
+    """
+    if item.category is Category.IMAGING:
+        return cover.render_studies([item], ctx.records.read, originals, options.template_dir)[0]
+    data = ctx.records.read(item.sources[0])
+    layers = item.ocr.layers if item.ocr else {}
+    password = ctx.options.password
+    match item.kind:
+        case Kind.PDF:
+            pdf = _plain_pdf(data, password)
+            return add_text_layers(pdf, layers) if layers else pdf
+        case Kind.DICOM:  # a PDF report wrapped in DICOM
+            import pydicom
+
+            ds = pydicom.dcmread(io.BytesIO(data), force=True)
+            return _plain_pdf(bytes(ds.EncapsulatedDocument).rstrip(b"\0"), password)
+        case Kind.TEXT:
+            return cover.render_text(item, options.template_dir)
+        case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:
+            return image_pages(data, paper=options.paper or default_paper(), layers=layers)
+        case _:
+            raise ValueError(f"{item.kind.value} files cannot be placed in a PDF")
+
+
+def _plain_pdf(data: bytes, password: str | None) -> bytes:
+    """The PDF as it is, or decrypted when it needed a password (the packet has its own)."""
+    reader = PdfReader(io.BytesIO(data))
+    if not reader.is_encrypted:
+        return data
+    for candidate in (password, ""):
+        if candidate is not None and reader.decrypt(candidate):
+            writer = PdfWriter(clone_from=reader)
+            out = io.BytesIO()
+            writer.write(out)
+            return out.getvalue()
+    raise ValueError("encrypted PDF: pass --password")

@@ -1,0 +1,92 @@
+"""Stage 1, read: walk a records folder and read every file in it, zips included, changing nothing.
+
+Every file found ends in one of two places: a :class:`~recordpack.models.Found` (a reader's
+findings) or a :class:`~recordpack.models.Problem` that says what is wrong and what to do.
+With a cache, an unchanged file (same path, size and modification time) is not read again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from recordpack.context import Context
+from recordpack.errors import InputFolderError
+from recordpack.models import Outcome, Problem, Severity
+from recordpack.read.files import read_disk_file
+from recordpack.read.ocr import apply_ocr
+from recordpack.read.walk import walk
+
+PARALLEL_AFTER = 200  # files: below this, starting worker processes costs more than it saves
+_CHUNK = 32  # files per task sent to a worker, so that messages stay few
+
+
+def read_folder(ctx: Context) -> Outcome:
+    """Read every file under the context's root (OCR for scans when a language is set).
+
+    Raises:
+        InputFolderError: the root is not a readable folder. Problems with single files never
+            raise; they are returned in ``Outcome.problems``.
+    """
+    base = ctx.root.absolute()
+    if not base.is_dir():
+        raise InputFolderError(
+            f"{base}: not a folder", "give the folder that holds the records, e.g. ~/records"
+        )
+    files, problems = walk(base)
+    collected = Outcome(found=[], problems=problems, dicomdirs=[])
+    password = ctx.options.password
+    known = ctx.cache.lookup_folder(base, bool(password)) if ctx.cache else {}
+    todo = [(rel, path) for rel, path in files if path not in known]
+    fresh = dict(zip((rel for rel, _ in todo), _read_files(todo, password, ctx), strict=True))
+    for done, (rel, path) in enumerate(files, start=1):
+        outcome = known.get(path)
+        if outcome is None:
+            outcome = fresh[rel]
+            if ctx.cache:
+                ctx.cache.store(path, bool(password), outcome)
+        collected.merge(outcome)
+        ctx.report(done, len(files), "reading files")
+    collected.problems.extend(_check_dicomdirs(collected))
+    if ctx.options.ocr_lang:
+        collected.problems.extend(apply_ocr(ctx, collected.found, ctx.options.ocr_lang))
+    return collected
+
+
+def _read_files(
+    todo: list[tuple[str, str]], password: str | None, ctx: Context
+) -> Iterator[Outcome]:
+    """Read files in order, in worker processes when there are many (and workers allowed)."""
+    count = ctx.options.workers or os.cpu_count() or 1
+    if count <= 1 or len(todo) < PARALLEL_AFTER:
+        for rel, path in todo:
+            yield read_disk_file(rel, path, password)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=count) as pool:
+        rels = [rel for rel, _ in todo]
+        paths = [path for _, path in todo]
+        yield from pool.map(read_disk_file, rels, paths, [password] * len(todo), chunksize=_CHUNK)
+
+
+def _check_dicomdirs(collected: Outcome) -> Iterator[Problem]:
+    """Say whether the images each DICOMDIR lists are all there (copies of CDs often are not)."""
+    for source, refs in collected.dicomdirs:
+        folder = PurePosixPath(source.path).parent
+        missing = [
+            r for r in refs if (source.archive, str(folder / r).lower()) not in collected.paths
+        ]
+        where = source.display
+        if missing:
+            yield Problem(
+                where,
+                Severity.WARNING,
+                f"DICOMDIR lists {len(refs)} images; {len(missing)} of them are not here "
+                f"(first: {missing[0]})",
+                "the copy of the imaging CD is incomplete: copy the whole disc again",
+            )
+        else:
+            listed = f"lists {len(refs)} images, all found" if refs else "lists no images"
+            yield Problem(where, Severity.INFO, f"DICOMDIR (index of an imaging CD) {listed}")

@@ -1,0 +1,118 @@
+"""Give scanned records (image-only PDFs, photos, faxes) the text Tesseract reads on them.
+
+The text classifies and dates the record; each page's invisible text layer travels with the
+record (``Reading.ocr``) to the packet, where it makes the scan searchable. The cache, when
+there is one, only saves running Tesseract again on a page it has read before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+from recordpack.context import Context
+from recordpack.models import Found, Kind, OcrPage, OcrText, Problem, Severity, Source
+from recordpack.read import tesseract
+
+_NO_TESSERACT = (
+    "install Tesseract to read scans (apt-get install tesseract-ocr tesseract-ocr-eng; "
+    "brew install tesseract)"
+)
+
+
+def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
+    """Read the scanned records in ``found`` (replaced in place by their OCR'd readings)."""
+    scanned = [n for n, f in enumerate(found) if f.reading.scanned and not f.reading.text.strip()]
+    if not scanned:
+        return []
+    if not tesseract.tesseract():
+        return [
+            Problem(found[n].source.display, Severity.WARNING,
+                    "scanned, not searchable: no text to classify, date or search", _NO_TESSERACT)
+            for n in scanned
+        ]  # fmt: skip
+    if missing := tesseract.missing_languages(lang):
+        return [
+            Problem(
+                ".",
+                Severity.ERROR,
+                f"OCR language not installed: {', '.join(missing)}",
+                f"apt-get install tesseract-ocr-{missing[0]}, or pass --ocr-lang eng",
+            )
+        ]
+    problems: list[Problem] = []
+    pages = _read_pages(ctx, [found[n].source for n in scanned], lang, problems)
+    for n, read in zip(scanned, pages, strict=True):
+        if read:
+            found[n] = _with_text(found[n], read, lang)
+    return problems
+
+
+def _read_pages(
+    ctx: Context, sources: list[Source], lang: str, problems: list[Problem]
+) -> list[dict[int, OcrPage]]:
+    """Each source's pages as read by Tesseract (or found in the cache), by page number."""
+    results: list[dict[int, OcrPage]] = [{} for _ in sources]
+    work: list[tuple[int, int, bytes]] = []  # (source number, page, PNG)
+    for n, source in enumerate(sources):
+        try:
+            images = _page_images(ctx.records.read(source), source.kind)
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {exc}"))
+            continue
+        for page, png in images:
+            cached = ctx.cache.ocr_page(source.sha256, page, lang) if ctx.cache else None
+            if cached:
+                results[n][page] = cached
+            else:
+                work.append((n, page, png))
+    done = tesseract.read_pages(
+        [png for _, _, png in work], lang,
+        progress=lambda d, t: ctx.report(d, t, "reading scans (OCR)"),
+    )  # fmt: skip
+    for (n, page, _), result in zip(work, done, strict=True):
+        source = sources[n]
+        if result is None:
+            failed = f"OCR failed on page {page + 1}; it stays without text"
+            problems.append(Problem(source.display, Severity.WARNING, failed))
+            continue
+        results[n][page] = result
+        if ctx.cache:
+            ctx.cache.remember_ocr(source.sha256, page, lang, result)
+    return results
+
+
+def _with_text(found: Found, pages: dict[int, OcrPage], lang: str) -> Found:
+    read = [pages[p] for p in sorted(pages)]
+    ocr = OcrText(
+        lang=lang,
+        confidence=round(sum(r.confidence for r in read) / len(read), 1),
+        layers={p: pages[p].layer for p in sorted(pages)},
+    )
+    text = "\f".join(r.text for r in read)
+    return Found(found.source, dataclasses.replace(found.reading, text=text, ocr=ocr))
+
+
+def _page_images(data: bytes, kind: Kind) -> list[tuple[int, bytes]]:
+    """Upright PNGs of a scanned record's pages.
+
+    The frames of an image, or the (first) image of each image-only page of a PDF.
+    """
+    from PIL import Image
+    from pypdf import PdfReader
+
+    pages: list[tuple[int, bytes]] = []
+    if kind is Kind.PDF:
+        reader = PdfReader(io.BytesIO(data))
+        for number, page in enumerate(reader.pages[: tesseract.MAX_PAGES_PER_PDF]):
+            if page.extract_text().strip():
+                continue
+            images = page.images
+            if images and (image := images[0].image) is not None:
+                pages.append((number, tesseract.prepare(image)))
+        return pages
+    with Image.open(io.BytesIO(data)) as img:
+        for frame in range(getattr(img, "n_frames", 1)):
+            img.seek(frame)
+            pages.append((frame, tesseract.prepare(img.copy() if frame else img)))
+    return pages

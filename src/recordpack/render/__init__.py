@@ -1,1 +1,0 @@
-"""Everything recordpack draws: HTML templates to PDF, DICOM key images, photos as pages."""

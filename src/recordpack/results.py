@@ -1,0 +1,88 @@
+"""What the later stages produce: a checked timeline, a built packet, a batch job's outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recordpack.checklist import ChecklistReport
+from recordpack.models import Item, Problem, Timeline
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A field whose value on some items differs from the expected one."""
+
+    field: str
+    expected: str
+    found: str
+    items: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """A checklist report with the identity and language findings that go with it."""
+
+    report: ChecklistReport
+    mismatches: list[Mismatch]
+    translation: list[Item]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedItem:
+    """Where an item ended up in the packet (pages are 1-based, inclusive)."""
+
+    item: Item
+    first_page: int
+    last_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What was built, for the terminal and for ``--json``."""
+
+    output: Path
+    bundle: Path | None
+    pages: int
+    cover_pages: int
+    placed: tuple[PlacedItem, ...]
+    problems: tuple[Problem, ...]
+    check: CheckResult
+    timeline: Timeline
+    active_content_removed: int
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage, for the curious
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """One patient of a batch: built, unchanged since the last build, or failed (and why)."""
+
+    job: str
+    status: str  # built | unchanged | failed
+    seconds: float
+    output: str | None = None
+    bundle: str | None = None
+    pages: int | None = None
+    items: int | None = None
+    problems: tuple[Problem, ...] = ()  # warnings and errors, not notes
+    checklist: str | None = None
+    complete: bool | None = None
+    missing: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Every job's result, and the totals the summary line reports."""
+
+    jobs: tuple[JobResult, ...]
+    seconds: float
+
+    def count(self, status: str) -> int:
+        """How many jobs ended with ``status``."""
+        return sum(1 for j in self.jobs if j.status == status)
+
+    @property
+    def incomplete(self) -> int:
+        """Jobs whose packet misses a required checklist item."""
+        return sum(1 for j in self.jobs if j.complete is False)

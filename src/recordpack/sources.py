@@ -1,0 +1,53 @@
+"""The records folder as the later stages see it: a file found by the scan, read back by its Source.
+
+This is the one way any stage after the scan gets a file's bytes: from disk or from inside its
+zip(s), checked against the hash the scan recorded, so nothing that changed since the scan (or
+that was never scanned) slips into a packet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from recordpack.models import Source
+
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip member larger than this is not read in memory
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A records folder, bound to its root."""
+
+    root: Path
+
+    def read(self, source: Source) -> bytes:
+        """The bytes of a file found by a scan, checked by hash.
+
+        Raises:
+            OSError: the file is gone, unreadable, or changed since the scan.
+        """
+        if source.archive is None:
+            data = (self.root / source.path).read_bytes()
+        else:
+            outer, *nested = source.archive.split("!")
+            data = (self.root / outer).read_bytes()
+            for name in [*nested, source.path]:
+                data = _member(data, name)
+        if hashlib.sha256(data).hexdigest() != source.sha256:
+            raise OSError(f"{source.display} changed since it was scanned; run the command again")
+        return data
+
+
+def _member(archive: bytes, name: str) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            info = zf.getinfo(name)
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise OSError(f"{name}: too large to read from a zip")
+            return zf.read(info)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise OSError(f"{name}: cannot be read from its zip ({exc})") from exc

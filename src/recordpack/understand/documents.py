@@ -1,0 +1,92 @@
+"""A document's item: its category, title, date and identity, from what its reader found.
+
+Classifying and dating are the costly part of a warm re-scan, so their results can be
+remembered (``memo``, kept in the cache) by what they depend on: content, name, date order, OCR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import PurePosixPath
+from typing import Any
+
+from recordpack.models import Category, DateOrder, Found, Item, Source
+from recordpack.understand.classify import classify_text
+from recordpack.understand.dates import choose_date
+from recordpack.understand.identity import identity_in_text
+
+
+def document_key(found: Found, date_order: DateOrder) -> str:
+    """What a document's category and date depend on: content, name, date order, OCR."""
+    ocr = "ocr" if found.reading.ocr else ""
+    return f"{found.source.sha256}|{found.source.path}|{date_order.value}|{ocr}"
+
+
+def document_item(
+    found: Found,
+    sources: tuple[Source, ...],
+    date_order: DateOrder,
+    memo: dict[str, list[Any]] | None,
+) -> Item:
+    """The item of one document (all its identical copies in ``sources``)."""
+    reading = found.reading
+    key = document_key(found, date_order)
+    known = memo.get(key) if memo is not None else None
+    if known is None:
+        known = _classify_and_date(found, date_order)
+        if memo is not None:
+            memo[key] = known
+    category, reason, confidence, title, date, date_source, ambiguous = known
+    return Item(
+        id=found.source.sha256[:12],
+        category=Category(category),
+        title=title,
+        date=dt.date.fromisoformat(date) if date else None,
+        date_source=date_source,
+        date_ambiguous=ambiguous,
+        reason=reason,
+        pages=reading.pages,
+        modality=None,
+        sources=sources,
+        kind=found.source.kind,
+        confidence=confidence,
+        identity=identity_in_text(reading.text, date_order),
+        scanned=reading.scanned,
+        active_content=reading.active_content,
+        encapsulated=reading.encapsulated,
+        pixels=reading.pixels,
+        ocr=reading.ocr,
+        text=reading.text,
+    )
+
+
+def _classify_and_date(found: Found, date_order: DateOrder) -> list[Any]:
+    """Category, reason, confidence, title, date (ISO), date source, ambiguity: JSON-ready."""
+    reading, name = found.reading, found.source.path
+    result = classify_text(reading.text, name)
+    reason = result.reason
+    if reading.scanned and not reading.text.strip():
+        reason = f"scanned page without a text layer (OCR not available); {reason}"
+    date = choose_date(
+        reading.text, result.category, order=date_order, fallbacks=reading.dates, name=name
+    )
+    if reading.ocr:  # the text came from Tesseract: say so, and how sure it was
+        reason = f"OCR text (confidence {reading.ocr.confidence}); {reason}"
+        if date.source.startswith("text:"):
+            date = dataclasses.replace(date, source="ocr:" + date.source.removeprefix("text:"))
+    title = reading.title if not result.title and reading.title else result.title
+    return [
+        result.category.value,
+        reason,
+        result.confidence,
+        _clean_title(title) or PurePosixPath(name).name,
+        date.date.isoformat() if date.date else None,
+        date.source,
+        date.ambiguous,
+    ]
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= 90 else title[:87].rstrip() + "..."
