@@ -178,53 +178,11 @@ def _parse(data: dict[str, Any], where: str) -> Checklist:
     seen: set[str] = set()
     for n, raw in enumerate(raw_items, start=1):
         here = f"{where}: item {raw.get('id', f'#{n}')!r}"
-        for key in raw:
-            if key not in _ITEM_KEYS:
-                raise RuleDataError(f"{here}: unknown key '{key}'")
-        for key, kind in _ITEM_KEYS.items():
-            if key in raw and not isinstance(raw[key], kind):
-                raise RuleDataError(f"{here}: key '{key}' must be a {kind.__name__}")
-        for key in _REQUIRED_ITEM_KEYS:
-            if not raw.get(key):
-                raise RuleDataError(f"{here}: missing key '{key}'")
-        if raw["id"] in seen:
+        item = _parse_item(raw, here)
+        if item.id in seen:
             raise RuleDataError(f"{here}: duplicate id")
-        seen.add(raw["id"])
-        try:
-            level = Level(raw["level"])
-        except ValueError:
-            raise RuleDataError(
-                f"{here}: key 'level' must be 'required' or 'recommended'"
-            ) from None
-        try:
-            categories = tuple(Category(c) for c in raw.get("categories", []))
-        except ValueError as exc:
-            raise RuleDataError(
-                f"{here}: key 'categories': {exc}; use {', '.join(c.value for c in Category)}"
-            ) from None
-        physical = bool(raw.get("physical", False))
-        if not physical and not categories and not raw.get("keywords"):
-            raise RuleDataError(f"{here}: needs 'categories' or 'keywords' to be matchable")
-        if raw.get("within_days") is not None and not raw.get("window_source"):
-            raise RuleDataError(f"{here}: 'within_days' needs a 'window_source' (or 'convention')")
-        items.append(
-            ChecklistItem(
-                id=raw["id"],
-                label=raw["label"],
-                why=raw["why"],
-                level=level,
-                ask=raw["ask"],
-                source=raw["source"],
-                categories=categories,
-                keywords=tuple(k.lower() for k in raw.get("keywords", [])),
-                modalities=tuple(m.upper() for m in raw.get("modalities", [])),
-                body_parts=tuple(b.lower() for b in raw.get("body_parts", [])),
-                min_count=int(raw.get("min_count", 1)),
-                within_days=raw.get("within_days"),
-                window_source=raw.get("window_source", ""),
-                physical=physical,
-            )
-        )
+        seen.add(item.id)
+        items.append(item)
     return Checklist(
         id=data["id"],
         title=data["title"],
@@ -232,6 +190,53 @@ def _parse(data: dict[str, Any], where: str) -> Checklist:
         sources=data["sources"],
         items=tuple(items),
         path=where,
+    )
+
+
+def _check_keys(raw: dict[str, Any], here: str) -> None:
+    for key in raw:
+        if key not in _ITEM_KEYS:
+            raise RuleDataError(f"{here}: unknown key '{key}'")
+    for key, kind in _ITEM_KEYS.items():
+        if key in raw and not isinstance(raw[key], kind):
+            raise RuleDataError(f"{here}: key '{key}' must be a {kind.__name__}")
+    for key in _REQUIRED_ITEM_KEYS:
+        if not raw.get(key):
+            raise RuleDataError(f"{here}: missing key '{key}'")
+
+
+def _parse_item(raw: dict[str, Any], here: str) -> ChecklistItem:
+    _check_keys(raw, here)
+    try:
+        level = Level(raw["level"])
+    except ValueError:
+        raise RuleDataError(f"{here}: key 'level' must be 'required' or 'recommended'") from None
+    try:
+        categories = tuple(Category(c) for c in raw.get("categories", []))
+    except ValueError as exc:
+        raise RuleDataError(
+            f"{here}: key 'categories': {exc}; use {', '.join(c.value for c in Category)}"
+        ) from None
+    physical = bool(raw.get("physical", False))
+    if not physical and not categories and not raw.get("keywords"):
+        raise RuleDataError(f"{here}: needs 'categories' or 'keywords' to be matchable")
+    if raw.get("within_days") is not None and not raw.get("window_source"):
+        raise RuleDataError(f"{here}: 'within_days' needs a 'window_source' (or 'convention')")
+    return ChecklistItem(
+        id=raw["id"],
+        label=raw["label"],
+        why=raw["why"],
+        level=level,
+        ask=raw["ask"],
+        source=raw["source"],
+        categories=categories,
+        keywords=tuple(k.lower() for k in raw.get("keywords", [])),
+        modalities=tuple(m.upper() for m in raw.get("modalities", [])),
+        body_parts=tuple(b.lower() for b in raw.get("body_parts", [])),
+        min_count=int(raw.get("min_count", 1)),
+        within_days=raw.get("within_days"),
+        window_source=raw.get("window_source", ""),
+        physical=physical,
     )
 
 
@@ -265,29 +270,33 @@ def _status(item: ChecklistItem, timeline: Timeline, consult_date: dt.date) -> I
         elif match == "weak":
             weak.append(candidate)
     if len(strong) >= item.min_count:
-        if item.within_days is not None:
-            dated = [i.date for i in strong if i.date]
-            newest = max(dated) if dated else None
-            limit = consult_date - dt.timedelta(days=item.within_days)
-            if newest is None or newest < limit:
-                when = newest.isoformat() if newest else "undated"
-                return ItemResult(
-                    item,
-                    Status.STALE,
-                    f"newest is {when}; wanted within {item.within_days} days of "
-                    f"{consult_date.isoformat()} ({item.window_source})",
-                    tuple(strong),
-                )
-        return ItemResult(item, Status.PRESENT, f"found {len(strong)}", tuple(strong))
+        return _recency(item, strong, consult_date)
     if strong or weak:
-        found = strong + weak
         why = (
             f"found {len(strong)} of {item.min_count}"
             if strong and not weak
             else "a possible match: check that it is the right document"
         )
-        return ItemResult(item, Status.REVIEW, why, tuple(found))
+        return ItemResult(item, Status.REVIEW, why, tuple(strong + weak))
     return ItemResult(item, Status.MISSING, item.ask)
+
+
+def _recency(item: ChecklistItem, found: list[Item], consult_date: dt.date) -> ItemResult:
+    """Present, or stale when the newest is older than the item's window before the consult."""
+    if item.within_days is not None:
+        dated = [i.date for i in found if i.date]
+        newest = max(dated) if dated else None
+        limit = consult_date - dt.timedelta(days=item.within_days)
+        if newest is None or newest < limit:
+            when = newest.isoformat() if newest else "undated"
+            return ItemResult(
+                item,
+                Status.STALE,
+                f"newest is {when}; wanted within {item.within_days} days of "
+                f"{consult_date.isoformat()} ({item.window_source})",
+                tuple(found),
+            )
+    return ItemResult(item, Status.PRESENT, f"found {len(found)}", tuple(found))
 
 
 def _match(item: ChecklistItem, candidate: Item) -> str | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
+import inspect
 import json
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,6 +60,9 @@ class _ErrorBoundary(TyperGroup):
             raise
         except RecordpackError as exc:
             code, message = exc.exit_code, str(exc)
+        except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+            sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115 - silence the flush at exit
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except KeyboardInterrupt:
             code, message = ExitCode.INTERRUPTED, "interrupted; no partial files were left"
         except OSError as exc:
@@ -126,39 +131,116 @@ ConsultDateOpt = Annotated[
     dt.datetime | None,
     typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
 ]
+ConditionOpt = Annotated[
+    str | None,
+    typer.Option("--condition", "-c", help="Condition id or alias (see `recordpack checklists`)."),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Exit 1 when a required item is missing or stale.")
+]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")]
+ChecklistFileOpt = Annotated[
+    Path | None, typer.Option("--checklist", help="Use your own checklist TOML file.")
+]
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The packet PDF to write.")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Patient name (as on the ID).")]
+DobOpt = Annotated[
+    dt.datetime | None, typer.Option("--dob", formats=["%Y-%m-%d"], help="Date of birth.")
+]
+QuestionOpt = Annotated[
+    list[str] | None, typer.Option("--question", help="A question for the second doctor.")
+]
+OrderOpt = Annotated[
+    Order, typer.Option("--order", help="sections: grouped by kind; date: one chronological run.")
+]
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option("--template", help="Folder of templates overriding the bundled ones."),
+]
+BundleOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--bundle", help="Also write a bundle (folder, or .zip): PDF, DICOMDIR, originals."
+    ),
+]
+ProfileOpt = Annotated[
+    Profile | None,
+    typer.Option("--profile", help="full: PDF + original images; reports: the PDF alone."),
+]
+AttachOpt = Annotated[
+    bool, typer.Option("--attach-originals", help="Embed the DICOM files in the PDF (large).")
+]
+EncryptOpt = Annotated[
+    bool, typer.Option("--encrypt", help="Protect the PDF with a password (AES-256).")
+]
+EncryptEnvOpt = Annotated[
+    str, typer.Option("--encrypt-env", help="Environment variable holding that password.")
+]
+AllowInsideOpt = Annotated[
+    bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
+]
+PaperOpt = Annotated[
+    Paper | None, typer.Option("--paper", help="Page size for photos and scans [by locale].")
+]
+NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt.")]
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The options every command that reads a folder shares, gathered once."""
+    """The options every command that reads a folder shares, gathered into one object."""
 
     read: ReadOptions
+    json: bool = False
     quiet: bool = False
     cache: Path | None = None
     no_cache: bool = False
 
 
-def _reading(
-    date_order: DateOrder,
-    password: str | None,
-    ocr_lang: str,
-    no_ocr: bool,
-    cache: Path | None,
-    no_cache: bool,
-    quiet: bool,
-) -> Reading:
-    read = ReadOptions(date_order=date_order, password=password,
-                       ocr_lang=None if no_ocr else ocr_lang)  # fmt: skip
-    return Reading(read, quiet, cache, no_cache)
+_SHARED: dict[str, tuple[object, object]] = {  # name: (annotation, default)
+    "json_out": (JsonOpt, False),
+    "date_order": (DateOrderOpt, DateOrder.MDY),
+    "password": (PasswordOpt, None),
+    "quiet": (QuietOpt, False),
+    "ocr_lang": (OcrLangOpt, "eng"),
+    "no_ocr": (NoOcrOpt, False),
+    "cache": (CacheOpt, None),
+    "no_cache": (NoCacheOpt, False),
+}
+
+
+def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared reading options, delivered to it as one ``how: Reading``.
+
+    typer builds options from the signature, so the wrapper's signature is the command's own
+    (less ``how``) plus the shared ones, declared once here.
+    """
+    own = [
+        p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "how"
+    ]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, (kind, default) in _SHARED.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        v = {name: kwargs.pop(name) for name in _SHARED}
+        read = ReadOptions(date_order=v["date_order"], password=v["password"],
+                           ocr_lang=None if v["no_ocr"] else v["ocr_lang"])  # fmt: skip
+        how = Reading(read, v["json_out"], v["quiet"] or v["json_out"], v["cache"], v["no_cache"])
+        command(**kwargs, how=how)
+
+    wrapper.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {}  # the signature above is the truth
+    return wrapper
 
 
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        typer.echo(
-            f"recordpack {__version__} (pypdf {version('pypdf')}, pydicom {version('pydicom')})"
-        )
+        pypdf, pydicom = version("pypdf"), version("pydicom")
+        typer.echo(f"recordpack {__version__} (pypdf {pypdf}, pydicom {pydicom})")
         raise typer.Exit
 
 
@@ -184,8 +266,11 @@ def _cache(path: Path | None, off: bool) -> Iterator[ScanCache]:
         cache.close()
 
 
-def _timeline(folder: Path, how: Reading) -> Timeline:
-    with console.scan_progress(how.quiet) as progress, _cache(how.cache, how.no_cache) as cache:
+def _timeline(folder: Path, how: Reading, quiet: bool = False) -> Timeline:
+    with (
+        console.scan_progress(how.quiet or quiet) as progress,
+        _cache(how.cache, how.no_cache) as cache,
+    ):
         inventory = scan_folder(folder, how.read, cache=cache, progress=progress)
     return build_timeline(inventory)
 
@@ -195,45 +280,22 @@ def _emit_json(data: object) -> None:
 
 
 @app.command()
-def scan(
-    folder: Folder,
-    json_out: JsonOpt = False,
-    date_order: DateOrderOpt = DateOrder.MDY,
-    password: PasswordOpt = None,
-    quiet: QuietOpt = False,
-    ocr_lang: OcrLangOpt = "eng",
-    no_ocr: NoOcrOpt = False,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
-) -> None:
+@_reads_folder
+def scan(folder: Folder, how: Reading) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
-    how = _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or json_out)
     timeline = _timeline(folder, how)
-    if json_out:
+    if how.json:
         _emit_json(timeline_dict(timeline))
-    elif not quiet:
+    elif not how.quiet:
         console.print_summary(timeline)
 
 
 @app.command()
-def timeline(
-    folder: Folder,
-    json_out: JsonOpt = False,
-    csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")] = False,
-    date_order: DateOrderOpt = DateOrder.MDY,
-    password: PasswordOpt = None,
-    quiet: QuietOpt = False,
-    ocr_lang: OcrLangOpt = "eng",
-    no_ocr: NoOcrOpt = False,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
-) -> None:
+@_reads_folder
+def timeline(folder: Folder, how: Reading, csv_out: CsvOpt = False) -> None:
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
-    data_out = json_out or csv_out
-    result = _timeline(
-        folder, _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or data_out)
-    )
-    if json_out:
+    result = _timeline(folder, how, quiet=csv_out)
+    if how.json:
         _emit_json(timeline_dict(result))
     elif csv_out:
         typer.echo(timeline_csv(result), nl=False)
@@ -242,33 +304,17 @@ def timeline(
 
 
 @app.command()
+@_reads_folder
 def check(
     folder: Folder,
-    condition: Annotated[
-        str | None,
-        typer.Option(
-            "--condition", "-c", help="Condition id or alias (see `recordpack checklists`)."
-        ),
-    ] = None,
-    checklist_file: Annotated[
-        Path | None, typer.Option("--checklist", help="Use your own checklist TOML file.")
-    ] = None,
+    how: Reading,
+    condition: ConditionOpt = None,
+    checklist_file: ChecklistFileOpt = None,
     consult_date: ConsultDateOpt = None,
     patient_file: PatientFileOpt = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when a required item is missing or stale.")
-    ] = False,
-    json_out: JsonOpt = False,
-    date_order: DateOrderOpt = DateOrder.MDY,
-    password: PasswordOpt = None,
-    quiet: QuietOpt = False,
-    ocr_lang: OcrLangOpt = "eng",
-    no_ocr: NoOcrOpt = False,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
-    how = _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or json_out)
     result = _timeline(folder, how)
     patient = resolve_patient(folder, patient_file)
     checked = check_records(
@@ -277,7 +323,7 @@ def check(
         patient=patient,
         consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
     )
-    if json_out:
+    if how.json:
         _emit_json(report_dict(checked.report, checked.mismatches, checked.translation))
     else:
         console.print_check(checked)
@@ -305,66 +351,29 @@ def checklists_show(
 
 
 @app.command()
+@_reads_folder
 def build(
     folder: Folder,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The packet PDF to write.")],
+    how: Reading,
+    output: OutputOpt,
     patient_file: PatientFileOpt = None,
-    name: Annotated[str | None, typer.Option("--name", help="Patient name (as on the ID).")] = None,
-    dob: Annotated[
-        dt.datetime | None, typer.Option("--dob", formats=["%Y-%m-%d"], help="Date of birth.")
-    ] = None,
-    condition: Annotated[
-        str | None, typer.Option("--condition", "-c", help="Checklist id, alias or TOML path.")
-    ] = None,
-    question: Annotated[
-        list[str] | None, typer.Option("--question", help="A question for the second doctor.")
-    ] = None,
+    name: NameOpt = None,
+    dob: DobOpt = None,
+    condition: ConditionOpt = None,
+    question: QuestionOpt = None,
     consult_date: ConsultDateOpt = None,
-    order: Annotated[
-        Order,
-        typer.Option("--order", help="sections: grouped by kind; date: one chronological run."),
-    ] = Order.SECTIONS,
-    template: Annotated[
-        Path | None,
-        typer.Option("--template", help="Folder of templates overriding the bundled ones."),
-    ] = None,
-    bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--bundle", help="Also write a bundle (folder, or .zip): PDF, DICOMDIR, originals."
-        ),
-    ] = None,
-    profile: Annotated[
-        Profile | None,
-        typer.Option("--profile", help="full: PDF + original images; reports: the PDF alone."),
-    ] = None,
-    attach_originals: Annotated[
-        bool, typer.Option("--attach-originals", help="Embed the DICOM files in the PDF (large).")
-    ] = False,
-    encrypt: Annotated[
-        bool, typer.Option("--encrypt", help="Protect the PDF with a password (AES-256).")
-    ] = False,
-    encrypt_env: Annotated[
-        str, typer.Option("--encrypt-env", help="Environment variable holding that password.")
-    ] = "RECORDPACK_PACKET_PASSWORD",
-    allow_inside: Annotated[
-        bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
-    ] = False,
-    paper: Annotated[
-        Paper | None, typer.Option("--paper", help="Page size for photos and scans [by locale].")
-    ] = None,
-    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt.")] = False,
-    json_out: JsonOpt = False,
-    date_order: DateOrderOpt = DateOrder.MDY,
-    password: PasswordOpt = None,
-    quiet: QuietOpt = False,
-    ocr_lang: OcrLangOpt = "eng",
-    no_ocr: NoOcrOpt = False,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    order: OrderOpt = Order.SECTIONS,
+    template: TemplateOpt = None,
+    bundle: BundleOpt = None,
+    profile: ProfileOpt = None,
+    attach_originals: AttachOpt = False,
+    encrypt: EncryptOpt = False,
+    encrypt_env: EncryptEnvOpt = "RECORDPACK_PACKET_PASSWORD",
+    allow_inside: AllowInsideOpt = False,
+    paper: PaperOpt = None,
+    no_input: NoInputOpt = False,
 ) -> None:
     """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
-    how = _reading(date_order, password, ocr_lang, no_ocr, cache, no_cache, quiet or json_out)
     patient = resolve_patient(folder, patient_file, name=name, dob=dob.date() if dob else None,
                               condition=condition, questions=tuple(question or ()))  # fmt: skip
     options = BuildOptions(
@@ -375,11 +384,11 @@ def build(
         attach_originals=attach_originals, bundle=bundle, profile=profile,
         allow_inside=allow_inside, paper=paper,
     )  # fmt: skip
-    with console.scan_progress(how.quiet) as progress, _cache(cache, no_cache) as scan_cache:
-        result = build_packet(folder, options, progress=progress, cache=scan_cache)
-    if json_out:
+    with console.scan_progress(how.quiet) as progress, _cache(how.cache, how.no_cache) as cache:
+        result = build_packet(folder, options, progress=progress, cache=cache)
+    if how.json:
         _emit_json(build_dict(result))
-    elif not quiet:
+    elif not how.quiet:
         console.print_build(result)
 
 
@@ -437,42 +446,54 @@ class Executor(StrEnum):
     DASK = "dask"
 
 
+JobsArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Folder of patient folders, or a .csv / .jsonl manifest.", show_default=False
+    ),
+]
+OutdirOpt = Annotated[Path, typer.Option("--output", "-o", help="Folder for the packets.")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes [CPU count].")
+]
+BatchCacheOpt = Annotated[
+    Path | None, typer.Option("--cache", help=f"Cache file [OUTDIR/{CACHE_FILE}].")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild unchanged patients too.")]
+ShardOpt = Annotated[
+    str | None, typer.Option("--shard", help="Only the K-th of N slices, e.g. 2/8.")
+]
+ExecutorOpt = Annotated[
+    Executor, typer.Option("--executor", help="local processes, or a dask.distributed cluster.")
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="recordpack.toml [./recordpack.toml if present].")
+]
+BatchStrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Exit 1 when a packet misses required items.")
+]
+JsonLinesOpt = Annotated[
+    bool, typer.Option("--json", help="One JSON line per patient, then a summary.")
+]
+
+
 @app.command()
 def batch(
-    jobs: Annotated[
-        Path,
-        typer.Argument(
-            help="Folder of patient folders, or a .csv / .jsonl manifest.", show_default=False
-        ),
-    ],
-    outdir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the packets.")],
-    workers: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes [CPU count].")
-    ] = None,
-    cache: Annotated[
-        Path | None, typer.Option("--cache", help=f"Cache file [OUTDIR/{CACHE_FILE}].")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild unchanged patients too.")] = False,
-    shard_spec: Annotated[
-        str | None, typer.Option("--shard", help="Only the K-th of N slices, e.g. 2/8.")
-    ] = None,
-    executor: Annotated[
-        Executor, typer.Option("--executor", help="local processes, or a dask.distributed cluster.")
-    ] = Executor.LOCAL,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
-    config_file: Annotated[
-        Path | None,
-        typer.Option("--config", help="recordpack.toml [./recordpack.toml if present]."),
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when a packet misses required items.")
-    ] = False,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="One JSON line per patient, then a summary.")
-    ] = False,
+    jobs: JobsArg,
+    outdir: OutdirOpt,
+    workers: WorkersOpt = None,
+    cache: BatchCacheOpt = None,
+    force: ForceOpt = False,
+    shard_spec: ShardOpt = None,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
+    config_file: ConfigOpt = None,
+    strict: BatchStrictOpt = False,
+    json_out: JsonLinesOpt = False,
     password: PasswordOpt = None,
     quiet: QuietOpt = False,
     ocr_lang: OcrLangOpt = "eng",

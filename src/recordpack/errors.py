@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     BATCH_FAILED = 5  # batch: some patients failed (the others were built)
     BUG = 70  # recordpack's own bug (EX_SOFTWARE): please report it
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # the reader of the output closed it early (`... | head`), as shells say
 
 
 class RecordpackError(Exception):

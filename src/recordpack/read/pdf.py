@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from pypdf import PdfReader
@@ -23,7 +25,7 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns loudly about h
 
 def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
     """Read a PDF's structure and the text of its first pages."""
-    try:
+    with _as_read_errors():
         reader = PdfReader(stream)
         _unlock(reader, password)
         pages = len(reader.pages)
@@ -33,6 +35,36 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
         title = str(meta.title or "").strip() if meta else ""
         created = meta.creation_date if meta else None
         active = _active_content(reader)
+    if pages == 0:
+        raise ReadError("PDF has no pages", "export the document again")
+    dates: dict[str, dt.date] = {}
+    if isinstance(created, dt.datetime) and 1900 < created.year < 2200:
+        dates["pdf:CreationDate"] = created.date()
+    text = "\n".join(texts)
+    warnings = [
+        Notice(
+            f"PDF contains active content ({', '.join(active)})",
+            "it is kept out of the packet; nothing in it is run",
+            Severity.WARNING,
+        )
+    ]
+    return Reading(
+        kind=Kind.PDF,
+        text=text,
+        pages=pages,
+        title="" if _JUNK_TITLES.match(title) else title,
+        dates=dates,
+        warnings=tuple(warnings) if active else (),
+        scanned=any(image_only) and len(text.strip()) < 20,
+        active_content=tuple(active),
+    )
+
+
+@contextmanager
+def _as_read_errors() -> Iterator[None]:
+    """Pypdf's errors (and the ones it lets through) as a ReadError that says what to do."""
+    try:
+        yield
     except ReadError:
         raise
     except DependencyError as exc:
@@ -47,32 +79,6 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
             f"damaged or truncated PDF ({type(exc).__name__}: {exc})",
             "download or export it again; if it opens in a viewer, print it to a new PDF",
         ) from exc
-
-    if pages == 0:
-        raise ReadError("PDF has no pages", "export the document again")
-    dates: dict[str, dt.date] = {}
-    if isinstance(created, dt.datetime) and 1900 < created.year < 2200:
-        dates["pdf:CreationDate"] = created.date()
-    text = "\n".join(texts)
-    warnings: list[Notice] = []
-    if active:
-        warnings.append(
-            Notice(
-                f"PDF contains active content ({', '.join(active)})",
-                "it is kept out of the packet; nothing in it is run",
-                Severity.WARNING,
-            )
-        )
-    return Reading(
-        kind=Kind.PDF,
-        text=text,
-        pages=pages,
-        title="" if _JUNK_TITLES.match(title) else title,
-        dates=dates,
-        warnings=tuple(warnings),
-        scanned=any(image_only) and len(text.strip()) < 20,
-        active_content=tuple(active),
-    )
 
 
 def _encrypted() -> ReadError:

@@ -17,42 +17,47 @@ from recordpack.understand.studies import StudyGroup
 
 
 def understand(ctx: Context, outcome: Outcome) -> Inventory:
-    """Group, deduplicate, classify and date what the readers found.
-
-    With a cache, documents classified before are not classified again.
-    """
-    order = ctx.options.date_order
-    found = outcome.found
-    keys = [document_key(f, order) for f in found if f.reading.dicom is None]
-    memo = ctx.cache.derived(keys) if ctx.cache else None
-    known = set(memo or ())
+    """Group, deduplicate, classify and date what the readers found."""
     by_hash: dict[str, list[Found]] = defaultdict(list)
-    for f in found:
+    for f in outcome.found:
         by_hash[f.source.sha256].append(f)
-    items: list[Item] = []
-    studies: dict[str, StudyGroup] = {}
+    groups = list(by_hash.values())
     problems = list(outcome.problems)
-    for group in by_hash.values():
+    documents = [g for g in groups if g[0].reading.dicom is None]
+    images = [g for g in groups if g[0].reading.dicom is not None]
+    return Inventory(
+        root=str(ctx.root),
+        items=(*_documents(ctx, documents), *_studies(images, problems)),
+        problems=tuple(problems),
+        files_seen=outcome.files_seen,
+        bytes_seen=outcome.bytes_seen,
+        duplicates=sum(len(group) - 1 for group in groups),
+    )
+
+
+def _documents(ctx: Context, groups: list[list[Found]]) -> list[Item]:
+    """One item per document; with a cache, documents classified before are not again."""
+    order = ctx.options.date_order
+    memo = ctx.cache.derived([document_key(g[0], order) for g in groups]) if ctx.cache else None
+    known = set(memo or ())
+    items = [document_item(g[0], tuple(f.source for f in g), order, memo) for g in groups]
+    if ctx.cache and memo is not None:
+        ctx.cache.remember_derived({k: v for k, v in memo.items() if k not in known})
+    return items
+
+
+def _studies(groups: list[list[Found]], problems: list[Problem]) -> list[Item]:
+    """One item per imaging study, its files grouped by Study and Series Instance UID."""
+    studies: dict[str, StudyGroup] = {}
+    for group in groups:
         first, sources = group[0], tuple(f.source for f in group)
         header = first.reading.dicom
-        if header is None:
-            items.append(document_item(first, sources, order, memo))
-            continue
+        assert header is not None  # noqa: S101 - only DICOM images come here
         key = header.study_uid or f"no-study-uid:{header.series_uid or first.source.sha256}"
         studies.setdefault(key, StudyGroup(key)).add(header, sources)
         if not header.study_uid:
             problems.append(_no_study_uid(first.source.display))
-    items.extend(study.to_item() for study in studies.values())
-    if ctx.cache and memo is not None:
-        ctx.cache.remember_derived({k: v for k, v in memo.items() if k not in known})
-    return Inventory(
-        root=str(ctx.root),
-        items=tuple(items),
-        problems=tuple(problems),
-        files_seen=outcome.files_seen,
-        bytes_seen=outcome.bytes_seen,
-        duplicates=sum(len(group) - 1 for group in by_hash.values()),
-    )
+    return [study.to_item() for study in studies.values()]
 
 
 def _no_study_uid(where: str) -> Problem:

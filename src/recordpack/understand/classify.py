@@ -148,40 +148,55 @@ def _score(
 ) -> tuple[float, list[str], str]:
     score = 0.0
     signals: list[str] = []
-    title = ""
-    if rule.titles:
-        # The document's own title has no "label:" and is often in capitals: "SURGICAL
-        # PATHOLOGY REPORT" rather than a letterhead that mentions "Anatomic Pathology", or
-        # "Comparison: prior mammogram".
-        matches = [
-            (line.isupper(), len(m.group(0)) / len(line), -n, line, m.group(0))
-            for n, line in title_zone
-            if len(line) <= 100 and ":" not in line and (m := rule.titles.search(line))
-        ]
-        if matches:
-            *_, title, phrase = max(matches)
-            score += w["title"]
-            signals.append(f"title '{phrase}'")
-    if rule.headers:
-        found: dict[str, float] = {}
-        for line, is_quoted in zip(lines, quoted, strict=True):
-            if m := rule.headers.match(line):
-                key = m.group(0).strip(" :").lower()
-                found[key] = max(found.get(key, 0.0), w["quoted_weight"] if is_quoted else 1.0)
-        if found:
-            score += w["header"] * sum(found.values())
-            signals.append("headers " + ", ".join(sorted(found)))
-    if rule.keywords:
-        words: dict[str, float] = {}
-        for line, is_quoted in zip(lines, quoted, strict=True):
-            for m in rule.keywords.finditer(line):
-                key = m.group(0).lower()
-                words[key] = max(words.get(key, 0.0), w["quoted_weight"] if is_quoted else 1.0)
+    title, phrase = _own_title(rule.titles, title_zone) if rule.titles else ("", "")
+    if title:
+        score += w["title"]
+        signals.append(f"title '{phrase}'")
+    if rule.headers and (found := _weights(rule.headers, lines, quoted, w, header=True)):
+        score += w["header"] * sum(found.values())
+        signals.append("headers " + ", ".join(sorted(found)))
+    if rule.keywords and (words := _weights(rule.keywords, lines, quoted, w, header=False)):
         best = sorted(words.values(), reverse=True)[: int(w["keyword_cap"])]
-        if best:
-            score += w["keyword"] * sum(best)
-            signals.append("words " + ", ".join(sorted(words)[:6]))
+        score += w["keyword"] * sum(best)
+        signals.append("words " + ", ".join(sorted(words)[:6]))
     return score, signals, title
+
+
+def _own_title(titles: re.Pattern[str], title_zone: list[tuple[int, str]]) -> tuple[str, str]:
+    """The document's own title line and the phrase in it, or empty strings.
+
+    The title has no "label:" and is often in capitals: "SURGICAL PATHOLOGY REPORT" rather
+    than a letterhead that mentions "Anatomic Pathology", or "Comparison: prior mammogram".
+    """
+    matches = [
+        (line.isupper(), len(m.group(0)) / len(line), -n, line, m.group(0))
+        for n, line in title_zone
+        if len(line) <= 100 and ":" not in line and (m := titles.search(line))
+    ]
+    if not matches:
+        return "", ""
+    *_, title, phrase = max(matches)
+    return title, phrase
+
+
+def _weights(
+    pattern: re.Pattern[str],
+    lines: list[str],
+    quoted: list[bool],
+    w: dict[str, float],
+    *,
+    header: bool,
+) -> dict[str, float]:
+    """Each distinct header (at a line's start) or word found, weighed down where quoted."""
+    found: dict[str, float] = {}
+    for line, is_quoted in zip(lines, quoted, strict=True):
+        matches = [m] if header and (m := pattern.match(line)) else []
+        if not header:
+            matches = list(pattern.finditer(line))
+        for m in matches:
+            key = m.group(0).strip(" :").lower() if header else m.group(0).lower()
+            found[key] = max(found.get(key, 0.0), w["quoted_weight"] if is_quoted else 1.0)
+    return found
 
 
 def _quoted_lines(lines: list[str], config: _Rules) -> list[bool]:
