@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from recordpack.check import check_identity, may_need_translation
 from recordpack.checklist import (
     ChecklistItem,
     Level,
@@ -19,7 +20,6 @@ from recordpack.checklist import (
 )
 from recordpack.cli import app
 from recordpack.errors import RuleDataError
-from recordpack.check import check_identity, may_need_translation
 from recordpack.models import Category, Kind
 from recordpack.pipeline import scan_folder
 from recordpack.timeline import build_timeline

@@ -3,8 +3,8 @@ from importlib import resources
 
 import pytest
 
-from recordpack.understand.classify import classify_text, load_category_rules
 from recordpack.models import Category
+from recordpack.understand.classify import classify_text, load_category_rules
 
 SAMPLES = {
     Category.LAB: """Northwind Laboratory

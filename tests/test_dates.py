@@ -3,8 +3,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordpack.understand.dates import choose_date, find_dates
 from recordpack.models import Category, DateOrder
+from recordpack.understand.dates import choose_date, find_dates
 
 D = dt.date
 

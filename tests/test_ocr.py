@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recordpack.read import tesseract as ocr
 from recordpack.cache import ScanCache
-from recordpack.models import Category, Kind, Severity
 from recordpack.layout.scans import image_pages
+from recordpack.models import Category, Kind, Severity
 from recordpack.pipeline import scan_folder
+from recordpack.read import tesseract as ocr
 from tests.builders import REPORT, fax_tiff, phone_photo_jpeg, require_tool, scan_image
 
 runner = CliRunner()
