@@ -1,7 +1,6 @@
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from recordpack.batch import Job, read_jobs, remove_partial_outputs, shard
 from recordpack.cli import app
 from recordpack.config import load_config
 from recordpack.errors import ExitCode, RuleDataError
-from tests.builders import EXAMPLE, write_pdf
+from tests.builders import write_pdf
 
 runner = CliRunner()
 LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
@@ -80,21 +79,6 @@ def test_a_second_run_rebuilds_nothing_and_a_changed_file_rebuilds_one(tmp_path:
     assert summary["unchanged"] == 4
     _, _, forced = run_batch(str(jobs), "-o", str(out), "--jobs", "1", "--force")
     assert forced["built"] == 5
-
-
-def test_the_cache_replays_unchanged_files(tmp_path: Path):
-    from recordpack.cache import ScanCache
-    from recordpack.pipeline import scan_folder
-    from recordpack.serialize import timeline_dict
-    from recordpack.timeline import build_timeline
-
-    shutil.copytree(EXAMPLE, tmp_path / "r")
-    cache = ScanCache(tmp_path / "c.sqlite")
-    cold = timeline_dict(build_timeline(scan_folder(tmp_path / "r", cache=cache)))
-    rows = cache.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-    warm = timeline_dict(build_timeline(scan_folder(tmp_path / "r", cache=cache)))
-    assert warm == cold and rows == cache.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-    assert (tmp_path / "c.sqlite").stat().st_mode & 0o777 == 0o600
 
 
 def test_shards_cover_every_patient_exactly_once():

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recordpack.check import check_identity, may_need_translation
 from recordpack.checklist import (
     ChecklistItem,
     Level,
@@ -20,7 +19,7 @@ from recordpack.checklist import (
 )
 from recordpack.cli import app
 from recordpack.errors import RuleDataError
-from recordpack.models import Category, Kind
+from recordpack.models import Category
 from recordpack.pipeline import scan_folder
 from recordpack.timeline import build_timeline
 from tests.builders import EXAMPLE, make_item
@@ -135,27 +134,6 @@ def test_physical_items_come_from_the_patient_file(records: Path):
     assert statuses(records, physical=(shipped,))[0]["slides"].status is Status.REVIEW
     received = dataclasses.replace(shipped, received=dt.date(2026, 10, 8))
     assert statuses(records, physical=(received,))[0]["slides"].status is Status.PRESENT
-
-
-def test_identity_mismatches_name_the_documents(records: Path):
-    timeline = folder_timeline(records)
-    assert check_identity(timeline) == []
-    assert (
-        check_identity(timeline, name="Dana Whitfield", dob=dt.date(1968, 7, 22)) == []
-    )  # initials
-    [mismatch] = check_identity(timeline, name="Dana Whitford", dob=dt.date(1968, 7, 22))
-    assert mismatch.field == "name" and mismatch.expected == "dana whitford"
-    assert 3 in mismatch.items and 13 not in mismatch.items  # the photo has no name line
-    [born] = check_identity(timeline, name="Dana Whitfield", dob=dt.date(1968, 7, 23))
-    assert born.field == "dob" and born.found == "1968-07-22"
-
-
-def test_documents_not_in_english_are_flagged():
-    french = " ".join(["le patient et la douleur avec des examens pour le suivi"] * 6)
-    english = " ".join(["the patient was seen in clinic for the follow up of the report"] * 6)
-    item = make_item(kind=Kind.TEXT)
-    assert may_need_translation(dataclasses.replace(item, text=french))
-    assert not may_need_translation(dataclasses.replace(item, text=english))
 
 
 def test_custom_checklists_are_validated_precisely(tmp_path: Path):

@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from recordpack.models import Category, Kind
+from recordpack.pipeline import scan_folder
+from tests.builders import pdf_bytes
+
+LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+
+
+def test_encapsulated_pdf_in_dicom_is_a_document(tmp_path: Path):
+    from tests.builders import dicom_dataset
+
+    ds = dicom_dataset(modality="DOC")
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    del ds.PixelData
+    ds.EncapsulatedDocument = pdf_bytes(LAB)
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    ds.save_as(tmp_path / "report.dcm", enforce_file_format=True)
+    [item] = scan_folder(tmp_path).items
+    assert (item.category, item.kind) == (Category.LAB, Kind.DICOM)

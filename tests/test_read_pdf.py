@@ -1,0 +1,30 @@
+import io
+from pathlib import Path
+
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+
+from recordpack.models import Category, Severity
+from recordpack.options import ReadOptions
+from recordpack.pipeline import scan_folder
+from tests.builders import pdf_bytes
+
+LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+
+
+def test_the_right_password_opens_an_encrypted_pdf(tmp_path: Path):
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(LAB)))
+    writer.encrypt(user_password="secret", algorithm="AES-256")
+    writer.write(tmp_path / "locked.pdf")
+    [item] = scan_folder(tmp_path, ReadOptions(password="secret")).items
+    assert item.category is Category.LAB
+
+
+def test_pdf_javascript_is_reported(tmp_path: Path):
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(LAB)))
+    writer.add_open_action(JavaScript("app.alert('hi');"))
+    writer.write(tmp_path / "js.pdf")
+    inv = scan_folder(tmp_path)
+    assert len(inv.items) == 1
+    [problem] = inv.problems
+    assert problem.severity is Severity.WARNING and "JavaScript" in problem.message

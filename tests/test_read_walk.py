@@ -1,0 +1,32 @@
+import os
+from pathlib import Path
+
+from recordpack.models import Severity
+from recordpack.pipeline import scan_folder
+from tests.builders import pdf_bytes, write_pdf
+
+LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+
+
+def problems_by_path(inventory):
+    return {p.path: p for p in inventory.problems}
+
+
+def test_links_loops_and_odd_names(tmp_path: Path):
+    write_pdf(tmp_path / "real" / "lab.pdf", LAB)
+    (tmp_path / "gone.pdf").symlink_to(tmp_path / "nowhere.pdf")
+    (tmp_path / "real" / "loop").symlink_to(tmp_path / "real")
+    (tmp_path / "self").symlink_to(tmp_path / "self")
+    os.mkfifo(tmp_path / "pipe")
+    odd = os.fsencode(tmp_path) + b"/caf\xe9 results.pdf"  # Latin-1 name, not valid UTF-8
+    fd = os.open(odd, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, pdf_bytes(LAB))
+    os.close(fd)
+    inv = scan_folder(tmp_path)
+    found = problems_by_path(inv)
+    assert "broken link" in found["gone.pdf"].message
+    assert "loops back" in found["real/loop"].message
+    assert "link" in found["self"].message
+    assert found["pipe"].severity is Severity.INFO
+    assert len(inv.items) == 1  # the lab and its odd-named twin are the same content
+    assert len(inv.items[0].sources) == 2
