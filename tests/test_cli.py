@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from recordpack import cli
 from recordpack.cli import app
+from recordpack.errors import ExitCode
 from recordpack.serialize import TIMELINE_COLUMNS
 from tests.builders import dicom_bytes, write_pdf
 
@@ -25,7 +28,7 @@ def folder(tmp_path: Path) -> Path:
 def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("scan", "timeline"):
+    for command in ("scan", "timeline", "check", "build", "init", "batch", "checklists"):
         assert command in result.stdout
 
 
@@ -106,3 +109,54 @@ def test_a_missing_folder_exits_3_with_a_clear_message(tmp_path: Path):
 
 def test_bad_option_exits_2():
     assert run("timeline", ".", "--date-order", "XYZ").returncode == 2
+
+
+def test_usage_errors_exit_2(tmp_path: Path):
+    (tmp_path / "p").mkdir()
+    assert run("batch", str(tmp_path), "-o", str(tmp_path / "o"), "--shard", "x").returncode == 2
+    no_scheduler = run("batch", str(tmp_path), "-o", str(tmp_path / "o"), "--executor", "dask")
+    assert no_scheduler.returncode == 2 and "--scheduler" in no_scheduler.stderr
+
+
+def test_verbose_adds_the_traceback_and_keeps_the_exit_code(tmp_path: Path):
+    result = run("--verbose", "timeline", str(tmp_path / "nope"))
+    assert result.returncode == 3
+    assert "Traceback" in result.stderr and "nope: not a folder" in result.stderr
+
+
+def test_an_internal_error_is_one_line_without_patient_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("Dana Whitfield 1968-07-22")
+
+    monkeypatch.setattr(cli, "scan_folder", broken)
+    quiet = runner.invoke(app, ["scan", str(tmp_path)])
+    assert quiet.exit_code == ExitCode.BUG
+    assert "internal error (ZeroDivisionError)" in quiet.output
+    assert "Traceback" not in quiet.output and "Whitfield" not in quiet.output
+    loud = runner.invoke(app, ["--verbose", "scan", str(tmp_path)])
+    assert loud.exit_code == ExitCode.BUG and "Whitfield" in loud.output  # asked for
+
+
+def test_a_full_disk_exits_4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import errno
+    import os
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = runner.invoke(app, ["build", str(folder(tmp_path / "r")), "-o",
+                                 str(tmp_path / "out" / "p.pdf"), "--no-ocr", "-q"])  # fmt: skip
+    assert result.exit_code == ExitCode.OUTPUT, result.output
+    assert "No space left" in result.output
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_the_readme_documents_every_exit_code():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme[readme.index("### Exit codes") :]
+    for code in ExitCode:
+        if code is not ExitCode.OK:
+            assert f"| {code.value} |" in table, code.name

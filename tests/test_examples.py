@@ -66,9 +66,11 @@ def test_readme_main_command_runs_on_the_example(tmp_path: Path, monkeypatch: py
 
 def test_every_command_is_documented():
     names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
-    assert names
+    names += [g.name for g in app.registered_groups if g.name]
+    assert {"scan", "timeline", "check", "build", "init", "batch", "checklists"} <= set(names)
     for name in names:
         assert f"recordpack {name}" in README
+    assert "recordpack checklists show" in README
 
 
 def test_every_example_document_has_the_right_category_and_date(example_copy: Path):

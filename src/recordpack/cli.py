@@ -58,30 +58,28 @@ class _ErrorBoundary(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):  # typer's: usage errors, exits
             raise
-        except RecordpackError as exc:
-            code, message = exc.exit_code, str(exc)
         except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
             sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115 - silence the flush at exit
             raise typer.Exit(ExitCode.BROKEN_PIPE) from None
-        except KeyboardInterrupt:
-            code, message = ExitCode.INTERRUPTED, "interrupted; no partial files were left"
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                code, message = ExitCode.BUG, _bug(exc)
-            else:
-                code, message = ExitCode.OUTPUT, f"cannot write: {exc.strerror}"
-        except Exception as exc:
-            code, message = ExitCode.BUG, _bug(exc)
-        if _state["verbose"]:
-            traceback.print_exc()
-        console.print_error(message)
-        raise typer.Exit(code)
+        except (Exception, KeyboardInterrupt) as exc:
+            code, message = _exit_for(exc)
+            if _state["verbose"]:
+                traceback.print_exception(exc)
+            console.print_error(message)
+            raise typer.Exit(code) from None
 
 
-def _bug(exc: BaseException) -> str:
-    return (
-        f"internal error ({type(exc).__name__}); nothing was written. Run again with --verbose "
-        "for the details (they may show patient data) and report it"
+def _exit_for(exc: BaseException) -> tuple[ExitCode, str]:
+    """The exit code and the one-line message for an error that ended a command."""
+    if isinstance(exc, RecordpackError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED, "interrupted; no partial files were left"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        return ExitCode.OUTPUT, f"cannot write: {exc.strerror}; free some space or write elsewhere"
+    return ExitCode.BUG, (
+        f"internal error ({type(exc).__name__}). Run again with --verbose for the details "
+        "(they may show patient data) and report it"
     )
 
 

@@ -53,8 +53,10 @@ def build_packet(
     refuse_inside(folder, [options.output, options.bundle], options.allow_inside)
     clock = _Stopwatch()
     ctx = Context(Records(Path(folder)), options.read, cache, progress)
-    timeline = build_timeline(understand(ctx, read_folder(ctx)))
-    ctx.problems.extend(timeline.inventory.problems)
+    outcome = read_folder(ctx)
+    inventory = understand(ctx, outcome)
+    timeline = build_timeline(inventory)
+    ctx.problems.extend(inventory.problems)
     clock.lap("scan")
     check = check_records(
         timeline,

@@ -1,0 +1,37 @@
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from recordpack.layout.scans import SIZES, default_paper, image_pages
+from recordpack.options import Paper
+from tests.builders import REPORT, fax_tiff, phone_photo_jpeg
+
+
+def test_a_sideways_phone_photo_becomes_an_upright_page_with_its_jpeg_intact():
+    photo = phone_photo_jpeg()
+    reader = PdfReader(io.BytesIO(image_pages(photo, paper=Paper.A4)))
+    [page] = reader.pages
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(
+        SIZES[Paper.A4]
+    )
+    xobjects = page["/Resources"]["/XObject"]
+    [stream] = [xobjects[name].get_object() for name in xobjects]
+    assert stream["/Filter"] == "/DCTDecode"
+    assert stream.get_data() == photo  # embedded as it is, not re-encoded
+
+
+def test_each_fax_page_is_a_page():
+    reader = PdfReader(io.BytesIO(image_pages(fax_tiff([REPORT, ["Page 2"]]))))
+    assert len(reader.pages) == 2
+
+
+LOCALES = [("en_US.UTF-8", Paper.LETTER), ("de_DE.UTF-8", Paper.A4), ("C", Paper.LETTER)]
+
+
+@pytest.mark.parametrize(("lang", "paper"), LOCALES)
+def test_paper_follows_the_locale(monkeypatch: pytest.MonkeyPatch, lang: str, paper: Paper):
+    for variable in ("LC_ALL", "LC_PAPER"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    assert default_paper() is paper

@@ -1,0 +1,52 @@
+import io
+import subprocess
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from recordpack.layout.scans import image_pages
+from recordpack.models import DateOrder
+from recordpack.options import BuildOptions, ReadOptions
+from recordpack.pipeline import build_packet, scan_folder
+from tests.builders import EXAMPLE, REPORT, require_tool, scan_image, tree_hashes
+
+
+def png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_library_caller_without_a_cache_gets_searchable_scans(tmp_path: Path):
+    """OCR text layers travel with the items, so no cache is needed for them."""
+    require_tool("tesseract")
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "scan0001.pdf").write_bytes(image_pages(png(scan_image(REPORT))))
+    result = build_packet(records, BuildOptions(output=tmp_path / "packet.pdf"), cache=None)
+    [placed] = result.placed
+    assert placed.item.ocr is not None and placed.item.ocr.pages == 1
+    page = subprocess.run(
+        [require_tool("pdftotext"), "-f", str(placed.first_page), "-l", str(placed.first_page),
+         str(tmp_path / "packet.pdf"), "-"], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "Hemoglobin" in page
+
+
+def test_the_stages_give_a_packet_and_time_each_stage(tmp_path: Path):
+    before = tree_hashes(EXAMPLE)
+    options = BuildOptions(output=tmp_path / "p.pdf", read=ReadOptions(ocr_lang=None))
+    result = build_packet(EXAMPLE, options)
+    assert set(result.seconds) == {"scan", "pages", "assembly", "write"}
+    assert len(PdfReader(tmp_path / "p.pdf").pages) == result.pages
+    assert len(result.placed) == len(result.timeline.items)
+    assert tree_hashes(EXAMPLE) == before
+
+
+def test_scan_folder_takes_read_options(tmp_path: Path):
+    from tests.builders import write_pdf
+
+    write_pdf(tmp_path / "lab.pdf", ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025"])
+    [mdy] = scan_folder(tmp_path, ReadOptions(ocr_lang=None)).items
+    [dmy] = scan_folder(tmp_path, ReadOptions(DateOrder.DMY, ocr_lang=None)).items
+    assert (str(mdy.date), str(dmy.date)) == ("2025-03-04", "2025-04-03")
