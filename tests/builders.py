@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,20 @@ def fax_tiff(pages: list[list[str]]) -> bytes:
     out = io.BytesIO()
     frames[0].save(out, "TIFF", compression="group4", save_all=True, append_images=frames[1:])
     return out.getvalue()
+
+
+LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+
+
+def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of the given members, names written as given (even hostile ones)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
+    return out.getvalue()
+
+
+def problems_by_path(inventory: object) -> dict[str, object]:
+    """An inventory's problems by the path they name."""
+    return {p.path: p for p in inventory.problems}  # type: ignore[attr-defined]

@@ -15,10 +15,9 @@ from recordpack.batch import Job, read_jobs, remove_partial_outputs, shard
 from recordpack.cli import app
 from recordpack.config import load_config
 from recordpack.errors import ExitCode, RuleDataError
-from tests.builders import write_pdf
+from tests.builders import LAB, write_pdf
 
 runner = CliRunner()
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
 
 
 def patients(root: Path, count: int = 5, broken: bool = True) -> Path:

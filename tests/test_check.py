@@ -1,30 +1,20 @@
 import dataclasses
 import datetime as dt
-import shutil
 from pathlib import Path
-
-import pytest
 
 from recordpack.check import check_identity, may_need_translation
 from recordpack.models import Kind
 from recordpack.pipeline import scan_folder
 from recordpack.timeline import build_timeline
-from tests.builders import EXAMPLE, make_item
+from tests.builders import make_item
 
 
 def folder_timeline(root: Path):
     return build_timeline(scan_folder(root))
 
 
-@pytest.fixture
-def records(tmp_path: Path) -> Path:
-    target = tmp_path / "records"
-    shutil.copytree(EXAMPLE, target)
-    return target
-
-
-def test_identity_mismatches_name_the_documents(records: Path):
-    timeline = folder_timeline(records)
+def test_identity_mismatches_name_the_documents(example_copy: Path):
+    timeline = folder_timeline(example_copy)
     assert check_identity(timeline) == []
     assert (
         check_identity(timeline, name="Dana Whitfield", dob=dt.date(1968, 7, 22)) == []

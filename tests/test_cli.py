@@ -12,10 +12,9 @@ from recordpack import cli
 from recordpack.cli import app
 from recordpack.errors import ExitCode
 from recordpack.serialize import TIMELINE_COLUMNS
-from tests.builders import dicom_bytes, write_pdf
+from tests.builders import LAB, dicom_bytes, write_pdf
 
 runner = CliRunner()
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
 
 
 def folder(tmp_path: Path) -> Path:

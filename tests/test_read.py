@@ -1,6 +1,5 @@
 import io
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,13 +9,7 @@ from pypdf import PdfWriter
 from recordpack.errors import InputFolderError
 from recordpack.models import Kind, Severity
 from recordpack.pipeline import scan_folder
-from tests.builders import dicom_bytes, jpeg_bytes, pdf_bytes
-
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
-
-
-def problems_by_path(inventory):
-    return {p.path: p for p in inventory.problems}
+from tests.builders import LAB, dicom_bytes, jpeg_bytes, pdf_bytes, problems_by_path, zip_bytes
 
 
 def test_types_come_from_content_not_names(tmp_path: Path):
@@ -32,7 +25,7 @@ def test_bad_files_are_problems_that_name_the_file_and_the_fix(tmp_path: Path):
     (tmp_path / "empty.pdf").write_bytes(b"")
     (tmp_path / "truncated.pdf").write_bytes(good[: len(good) // 2])
     (tmp_path / "notes.docx").write_bytes(
-        _zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b""})
+        zip_bytes({"[Content_Types].xml": b"<x/>", "word/document.xml": b""})
     )
     (tmp_path / "random.bin").write_bytes(os.urandom(2000))
     writer = PdfWriter(clone_from=io.BytesIO(good))
@@ -59,14 +52,6 @@ def test_bad_files_are_problems_that_name_the_file_and_the_fix(tmp_path: Path):
     assert found[".DS_Store"].severity is Severity.INFO
     assert all(p.severity is Severity.ERROR for k, p in found.items() if k != ".DS_Store")
     assert all(p.hint for k, p in found.items() if k != ".DS_Store")
-
-
-def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression) as zf:
-        for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
-    return out.getvalue()
 
 
 def test_dicomdir_is_checked_against_its_files(tmp_path: Path):

@@ -2,9 +2,7 @@ from pathlib import Path
 
 from recordpack.models import Category, Kind
 from recordpack.pipeline import scan_folder
-from tests.builders import pdf_bytes
-
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+from tests.builders import LAB, pdf_bytes
 
 
 def test_encapsulated_pdf_in_dicom_is_a_document(tmp_path: Path):

@@ -1,4 +1,3 @@
-import io
 import zipfile
 from pathlib import Path
 
@@ -6,26 +5,12 @@ import pytest
 
 from recordpack.models import Severity
 from recordpack.pipeline import scan_folder
-from tests.builders import pdf_bytes, tree_hashes, write_pdf
-
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
-
-
-def problems_by_path(inventory):
-    return {p.path: p for p in inventory.problems}
-
-
-def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression) as zf:
-        for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
-    return out.getvalue()
+from tests.builders import LAB, pdf_bytes, problems_by_path, tree_hashes, write_pdf, zip_bytes
 
 
 def test_zips_are_read_in_place_and_hostile_members_refused(tmp_path: Path):
-    inner = _zip({"labs/cbc.pdf": pdf_bytes(LAB)})
-    data = _zip(
+    inner = zip_bytes({"labs/cbc.pdf": pdf_bytes(LAB)})
+    data = zip_bytes(
         {
             "portal/report.pdf": pdf_bytes(
                 [
@@ -60,12 +45,12 @@ def test_zips_are_read_in_place_and_hostile_members_refused(tmp_path: Path):
 
 
 def test_encrypted_and_damaged_zips(tmp_path: Path):
-    data = bytearray(_zip({"secret.pdf": pdf_bytes(LAB)}, zipfile.ZIP_STORED))
+    data = bytearray(zip_bytes({"secret.pdf": pdf_bytes(LAB)}, zipfile.ZIP_STORED))
     data[6] |= 0x1  # mark the member encrypted in the local header
     central = data.rindex(b"PK\x01\x02")
     data[central + 8] |= 0x1  # and in the central directory
     (tmp_path / "locked.zip").write_bytes(bytes(data))
-    (tmp_path / "cut.zip").write_bytes(_zip({"a.pdf": pdf_bytes(LAB)})[:100])
+    (tmp_path / "cut.zip").write_bytes(zip_bytes({"a.pdf": pdf_bytes(LAB)})[:100])
     found = problems_by_path(scan_folder(tmp_path))
     assert "password-protected" in found["locked.zip!secret.pdf"].message
     assert "damaged zip" in found["cut.zip"].message

@@ -7,9 +7,7 @@ from pypdf.actions import JavaScript
 from recordpack.models import Category, Severity
 from recordpack.options import ReadOptions
 from recordpack.pipeline import scan_folder
-from tests.builders import pdf_bytes
-
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+from tests.builders import LAB, pdf_bytes
 
 
 def test_the_right_password_opens_an_encrypted_pdf(tmp_path: Path):

@@ -3,13 +3,7 @@ from pathlib import Path
 
 from recordpack.models import Severity
 from recordpack.pipeline import scan_folder
-from tests.builders import pdf_bytes, write_pdf
-
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
-
-
-def problems_by_path(inventory):
-    return {p.path: p for p in inventory.problems}
+from tests.builders import LAB, pdf_bytes, problems_by_path, write_pdf
 
 
 def test_links_loops_and_odd_names(tmp_path: Path):

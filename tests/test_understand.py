@@ -2,9 +2,7 @@ from pathlib import Path
 
 from recordpack.models import Category, Kind
 from recordpack.pipeline import scan_folder
-from tests.builders import dicom_bytes, jpeg_bytes, pdf_bytes, write_pdf
-
-LAB = ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025", "Hemoglobin 13 g/dL  Reference range 12-15"]
+from tests.builders import LAB, dicom_bytes, jpeg_bytes, pdf_bytes, write_pdf
 
 
 def test_documents_images_and_studies_become_items(tmp_path: Path):

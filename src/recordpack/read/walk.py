@@ -31,13 +31,13 @@ def walk(base: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
             problems.append(os_problem(rel or ".", exc, "folder"))
             return
         if (st.st_dev, st.st_ino) in seen_dirs:
-            problems.append(_loop(rel))
+            problems.append(Problem(rel, *_CANNED["loop"]))
             return
         seen_dirs.add((st.st_dev, st.st_ino))
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
             if entry.is_symlink() and not _inside(entry.path, real_base):
-                problems.append(_outside(child))
+                problems.append(Problem(child, *_CANNED["outside"]))
                 continue
             try:
                 is_dir = entry.is_dir()  # follows links (inside the folder only, see above)
@@ -50,7 +50,8 @@ def walk(base: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
             elif is_file:
                 files.append((child, entry.path))
             else:
-                problems.append(_special(child, entry.is_symlink()))
+                what = "broken" if entry.is_symlink() else "special"
+                problems.append(Problem(child, *_CANNED[what]))
 
     visit(str(base), "")
     return files, problems
@@ -64,33 +65,15 @@ def _inside(path: str, real_base: str) -> bool:
     return target == real_base or target.startswith(real_base.rstrip(os.sep) + os.sep)
 
 
-def _loop(rel: str) -> Problem:
-    return Problem(
-        rel,
-        Severity.WARNING,
-        "folder link loops back to a folder already scanned; not followed",
-        "nothing is missing: its files were read once already",
-    )
-
-
-def _outside(rel: str) -> Problem:
-    return Problem(
-        rel,
-        Severity.ERROR,
-        "link to a place outside the records folder; not followed",
-        "copy the file itself into the folder if it belongs to the records",
-    )
-
-
-def _special(rel: str, link: bool) -> Problem:
-    if link:
-        return Problem(
-            rel,
-            Severity.ERROR,
-            "broken link: it points to a file that does not exist",
-            "copy the real file into the folder",
-        )
-    return Problem(rel, Severity.INFO, "not a regular file (device or pipe)")
+_CANNED = {  # problems met on the walk: severity, message, what to do
+    "loop": (Severity.WARNING, "folder link loops back to a folder already scanned; not followed",
+             "nothing is missing: its files were read once already"),
+    "outside": (Severity.ERROR, "link to a place outside the records folder; not followed",
+                "copy the file itself into the folder if it belongs to the records"),
+    "broken": (Severity.ERROR, "broken link: it points to a file that does not exist",
+               "copy the real file into the folder"),
+    "special": (Severity.INFO, "not a regular file (device or pipe)", ""),
+}  # fmt: skip
 
 
 def os_problem(rel: str, exc: OSError, what: str) -> Problem:
