@@ -1,11 +1,16 @@
+import html
 import io
+import re
+import subprocess
+from pathlib import Path
 
+from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
 
-from recordpack.assemble import Part, assemble
+from recordpack.assemble import BAND, NUMBER_ROOM, Part, assemble
 from recordpack.layout.cover import stamp_renderer
-from tests.builders import pdf_bytes
+from tests.builders import pdf_bytes, require_tool
 
 
 def with_link(data: bytes) -> bytes:
@@ -42,3 +47,60 @@ def test_an_encrypted_packet_needs_its_password():
                     encrypt_password="pw")  # fmt: skip
     reader = PdfReader(io.BytesIO(done.pdf))
     assert reader.is_encrypted and reader.decrypt("pw")
+
+
+def bbox_words(pdf: Path) -> list[list[tuple[float, float, str]]]:
+    """Per page, each word's left edge, bottom edge (from the top) and text, by pdftotext."""
+    xhtml = subprocess.run([require_tool("pdftotext"), "-bbox", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    pages = xhtml.split("<page ")[1:]
+    return [[(float(x), float(y), html.unescape(w)) for x, y, w in
+             re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', p)]
+            for p in pages]  # fmt: skip
+
+
+def render(pdf: Path, page: int, tmp: Path, box: tuple[float, float, float, float]) -> Image.Image:
+    """The part of a page inside ``box`` (left, top, width, height in points), at 144 dpi."""
+    x, y, w, h = (round(v * 2) for v in box)
+    subprocess.run([require_tool("pdftoppm"), "-r", "144", "-f", str(page), "-l", str(page),
+                    "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h), "-gray", "-png",
+                    "-singlefile", str(pdf), str(tmp / "crop")], check=True)  # fmt: skip
+    return Image.open(tmp / "crop.png").convert("L")
+
+
+def test_each_page_shows_and_carries_only_its_own_stamp(tmp_path: Path):
+    stamps = ["Jane Doe · cover", "Jane Doe · #1 COMPLETE BLOOD COUNT", "Jane Doe · #2 LETTER"]
+    parts = [
+        Part("Cover", "", pdf_bytes(["COVER"]), stamps[0], drawn=True),
+        Part("#1", "Labs", pdf_bytes(["CBC"], pages=2), stamps[1], index=1),
+        Part("#2", "Notes", pdf_bytes(["LETTER"]), stamps[2], index=2),
+    ]
+    packet = tmp_path / "packet.pdf"
+    packet.write_bytes(assemble(parts, title="t", subject="s", stamps=stamp_renderer(None)).pdf)
+    expected = [stamps[0], stamps[1], stamps[1], stamps[2]]
+    for number, (words, stamp) in enumerate(zip(bbox_words(packet), expected, strict=True), 1):
+        band = " ".join(w for x, bottom, w in words if bottom <= BAND and not w.isdigit()
+                        and w not in ("page", "of"))  # fmt: skip
+        assert band == stamp, number
+        others = [s for s in stamps if s != stamp]
+        text = " ".join(w for _, _, w in words)
+        assert not any(s.split(" · ")[1] in text for s in others), number
+
+    # What the page shows in its band is its own strip, drawn alone, and not its neighbour's.
+    width = float(PdfReader(packet).pages[0].mediabox.width) - 48 - NUMBER_ROOM
+    strips = stamp_renderer(None)(stamps, width)
+    for n, strip in enumerate(strips):
+        writer = PdfWriter()
+        writer.add_page(strip)
+        writer.write(tmp_path / f"strip{n}.pdf")
+    shown = render(packet, 2, tmp_path, (24, 1, width, 12))
+    alone = [render(tmp_path / f"strip{n}.pdf", 1, tmp_path, (0, 0, width, 12)) for n in range(3)]
+    assert _mean_difference(shown, alone[1]) < 3  # grey levels of 255: the same strip
+    assert (
+        _mean_difference(shown, alone[1])
+        < min(_mean_difference(shown, alone[0]), _mean_difference(shown, alone[2])) / 4
+    )
+
+
+def _mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return float(ImageStat.Stat(ImageChops.difference(a, b.resize(a.size))).mean[0])

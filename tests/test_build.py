@@ -312,3 +312,21 @@ def test_date_order_and_attached_originals(tmp_path: Path):
     assert original.read_bytes() in [
         data for files in reader.attachments.values() for data in files
     ]
+
+
+def test_a_search_finds_a_document_on_its_own_pages_only(built):
+    """Each page's text carries its own stamp, never the stamps of the pages after it."""
+    _, out, report = built
+    pages = page_texts(out / "packet.pdf")
+    owner = {}  # page number -> index of the item on it
+    for item in report["items"]:
+        for number in range(item["first_page"], item["last_page"] + 1):
+            owner[number] = item["index"]
+    for number, text in enumerate(pages, start=1):
+        if number in owner:
+            assert text.count("Ødegård") == 1, number  # the stamp, once; the records name Dana
+            assert f"#{owner[number]} " in text, number
+    op_note = next(i for i in report["items"] if i["category"] == "procedure")
+    hits = {n for n, text in enumerate(pages, start=1) if op_note["title"] in text}
+    own = set(range(op_note["first_page"], op_note["last_page"] + 1))
+    assert own <= hits <= own | set(range(1, report["cover_pages"] + 1))

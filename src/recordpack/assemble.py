@@ -62,7 +62,7 @@ def assemble(
     *,
     title: str,
     subject: str,
-    stamps: Callable[[list[str], float], list[tuple[PageObject, float]]],
+    stamps: Callable[[list[str], float], list[PageObject]],
     cover_parts: int = 1,
     encrypt_password: str | None = None,
     attachments: Sequence[tuple[str, bytes]] = (),
@@ -136,19 +136,19 @@ def _stamp(
     parts: Sequence[Part],
     starts: list[int],
     total: int,
-    stamps: Callable[[list[str], float], list[tuple[PageObject, float]]],
+    stamps: Callable[[list[str], float], list[PageObject]],
 ) -> None:
     """Stamp every page in a band at its top; source pages shrink a little to free the band.
 
-    The stamps' text (patient, item; any script) is laid out once, all strips on one sheet
-    that every page shows a clipped slice of; the page number is plain Helvetica. Content
-    streams are wrapped, never parsed, so a page costs microseconds, not milliseconds.
+    Each part's stamp (patient, item; any script) is laid out once, as its own one-line page,
+    and shown on each of the part's pages as a form: the page carries its own stamp's text and
+    no other. The page number is plain Helvetica. Content streams are wrapped, never parsed,
+    so a page costs microseconds, not milliseconds.
     """
     ends = [*starts[1:], total + 1]
     narrowest = min(float(page.mediabox.width) for page in writer.pages)
     width = max(narrowest - 48 - NUMBER_ROOM, 100.0)
     strips = stamps([part.stamp for part in parts], width)
-    forms: dict[int, IndirectObject] = {}
     font = writer._add_object(  # pypdf has no public API for adding a resource object
         DictionaryObject({
             NameObject("/Type"): NameObject("/Font"),
@@ -157,10 +157,8 @@ def _stamp(
             NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
         })
     )  # fmt: skip
-    for part, start, end, (sheet, offset) in zip(parts, starts, ends, strips, strict=True):
-        if id(sheet) not in forms:
-            forms[id(sheet)] = _as_form(writer, sheet)
-        strip = _Strip(forms[id(sheet)], offset, width)
+    for part, start, end, sheet in zip(parts, starts, ends, strips, strict=True):
+        strip = _Strip(_as_form(writer, sheet), width)
         for number in range(start, end):
             page = writer.pages[number - 1]
             if page.rotation:
@@ -172,10 +170,9 @@ def _stamp(
 
 @dataclass(frozen=True, slots=True)
 class _Strip:
-    """Where a part's stamp text is: a sheet (form XObject), the strip's bottom, its width."""
+    """A part's stamp: its one-line form XObject and the width it was laid out for."""
 
     form: IndirectObject
-    offset: float
     width: float
 
 
@@ -222,7 +219,7 @@ def _stamp_page(
     x = left + 24
     after = (
         f"\nQ\nq {x:.3f} {top:.3f} {strip.width:.3f} 12 re W n"
-        f" 1 0 0 1 {x:.3f} {top - strip.offset:.3f} cm /RPStamp Do Q\n"
+        f" 1 0 0 1 {x:.3f} {top:.3f} cm /RPStamp Do Q\n"
         f"BT /RPFont 7 Tf 0.27 g {number_x:.3f} {top + 3.2:.3f} Td ({number}) Tj ET\n"
     ).encode()
     contents = page.get("/Contents")

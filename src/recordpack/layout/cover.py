@@ -16,7 +16,7 @@ from pypdf import PageObject, PdfReader
 
 from recordpack.assemble import LINK_PREFIX
 from recordpack.checklist import Level, Status
-from recordpack.layout.html import render_pdf, render_sections
+from recordpack.layout.html import RenderError, render_pdf, render_sections
 from recordpack.layout.imaging import key_images
 from recordpack.models import Category, Item, Problem, Severity, Source
 from recordpack.patient import Patient
@@ -162,25 +162,26 @@ def render_transmittal(patient: Patient, checklist_title: str, template_dir: str
     )
 
 
-STRIPS_PER_SHEET = 1000  # 12 pt each: a sheet stays within PDF's 14,400 pt page limit
+STRIPS_PER_RUN = 1000  # stamps laid out per run of the page engine, to bound its memory
 
 
-def stamp_renderer(
-    template_dir: str | None,
-) -> Callable[[list[str], float], list[tuple[PageObject, float]]]:
-    """Draws the stamps' text: all strips stacked on one tall sheet, in one layout run.
+def stamp_renderer(template_dir: str | None) -> Callable[[list[str], float], list[PageObject]]:
+    """Draws the stamps' text: one page per stamp (a strip 12 pt high), in one layout run.
 
-    Returns, per text, the sheet and the height of its strip's bottom edge on it.
+    Each stamp is its own page, so each becomes its own form holding only its own text: a
+    page shows, and its text layer carries, its own stamp and nothing else.
     """
 
-    def draw(texts: list[str], width: float) -> list[tuple[PageObject, float]]:
-        placed: list[tuple[PageObject, float]] = []
-        for start in range(0, len(texts), STRIPS_PER_SHEET):
-            chunk = texts[start : start + STRIPS_PER_SHEET]
+    def draw(texts: list[str], width: float) -> list[PageObject]:
+        strips: list[PageObject] = []
+        for start in range(0, len(texts), STRIPS_PER_RUN):
+            chunk = texts[start : start + STRIPS_PER_RUN]
             pdf = render_pdf("stamps.html.j2", template_dir, strips=chunk, width=f"{width:.1f}")
-            sheet = PdfReader(io.BytesIO(pdf)).pages[0]
-            height = 12.0 * len(chunk)
-            placed.extend((sheet, height - 12.0 * (n + 1)) for n in range(len(chunk)))
-        return placed
+            pages = PdfReader(io.BytesIO(pdf)).pages
+            if len(pages) != len(chunk):  # a stamp that broke over two pages would shift all
+                raise RenderError(f"stamps laid out on {len(pages)} pages, not {len(chunk)}",
+                                  "check stamps.html.j2 in --template")  # fmt: skip
+            strips.extend(pages)
+        return strips
 
     return draw
