@@ -1,6 +1,7 @@
 import dataclasses
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -194,3 +195,10 @@ def test_checklists_commands():
     assert listing.exit_code == 0 and "breast-cancer" in listing.stdout
     shown = runner.invoke(app, ["checklists", "show", "lung"])
     assert shown.exit_code == 0 and "Biomarker" in shown.stdout
+
+
+@pytest.mark.parametrize("checklist", bundled_checklists(), ids=lambda c: c.id)
+def test_sources_are_cited_in_words_not_internal_notes(checklist):
+    texts = [checklist.sources] + [f"{i.source} {i.window_source}" for i in checklist.items]
+    for text in texts:
+        assert "DOMAIN" not in text and not re.search(r"\[(src|sec|dk)\]", text), text

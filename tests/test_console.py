@@ -46,3 +46,15 @@ def test_batch_lines_put_failures_first(captured):
     text = captured.export_text()
     assert text.index("a: not a folder") < text.index("b: 3 pages")
     assert "2 patients: 1 built, 0 unchanged, 1 failed" in text
+
+
+def test_text_from_records_is_never_read_as_markup(captured):
+    from recordpack.checklist import load_checklist
+
+    source = (Source("[red]x[/].pdf", "a" * 64, 10, Kind.PDF),)
+    items = (make_item("a", index=1, title="Report [/] of [bold]scan", sources=source),)
+    console.print_timeline(Timeline(Inventory("r[/]", items, (), 1, 1, 0), items))
+    text = captured.export_text()
+    assert "Report [/] of [bold]scan" in text and "[red]x[/].pdf" in text
+    console.print_checklist(load_checklist("breast-cancer"))
+    assert "[required]" in captured.export_text()

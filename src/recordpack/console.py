@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -81,7 +82,9 @@ def print_batch(result: BatchResult) -> None:
 
 def print_timeline(timeline: Timeline) -> None:
     """The indexed timeline as a table on stdout; undated items at the end, marked."""
-    table = Table(title=f"Timeline of {printable(timeline.inventory.root)}", title_justify="left")
+    table = Table(
+        title=Text(f"Timeline of {printable(timeline.inventory.root)}"), title_justify="left"
+    )
     table.add_column("#", justify="right")
     table.add_column("Date", no_wrap=True)
     table.add_column("Category", no_wrap=True)
@@ -103,9 +106,9 @@ def print_timeline(timeline: Timeline) -> None:
             str(item.index),
             date,
             item.category.value,
-            item.title,
+            Text(item.title),  # titles come from documents: never read as markup
             "" if count is None else str(count),
-            source,
+            Text(source),
         )
     out.print(table)
     if any(i.date_ambiguous for i in timeline.items):
@@ -155,7 +158,7 @@ def print_check(result: CheckResult) -> None:
     """The checklist, required items first, each with its status, evidence and what to do."""
     report = result.report
     when = report.consult_date.isoformat()
-    out.print(f"[bold]{report.checklist.title}[/] checklist, consult date {when}")
+    out.print(f"[bold]{escape(report.checklist.title)}[/] checklist, consult date {when}")
     for level in Level:
         rows = [r for r in report.results if r.item.level is level]
         if not rows:
@@ -176,10 +179,11 @@ def print_check(result: CheckResult) -> None:
     for m in result.mismatches:
         items = ", ".join(f"#{i}" for i in m.items)
         out.print(
-            f"[yellow]identity:[/] {m.field} '{m.found}' on {items} differs from '{m.expected}'"
+            f"[yellow]identity:[/] {m.field} '{escape(m.found)}' on {items} differs from "
+            f"'{escape(m.expected)}'"
         )
     for item in result.translation:
-        out.print(f"[yellow]language:[/] #{item.index} {item.title} may need translation")
+        out.print(f"[yellow]language:[/] #{item.index} {escape(item.title)} may need translation")
     missing = report.count(Status.MISSING, Level.REQUIRED) + report.count(
         Status.STALE, Level.REQUIRED
     )
@@ -208,14 +212,16 @@ def print_checklists(checklists: list[Checklist]) -> None:
 
 def print_checklist(checklist: Checklist) -> None:
     """One checklist in full: each item, why it matters, how recent, whom to ask."""
-    out.print(f"[bold]{checklist.title}[/] ({checklist.id}); sources: {checklist.sources}")
+    out.print(
+        Text.assemble((checklist.title, "bold"), f" ({checklist.id}); sources: {checklist.sources}")
+    )
     for item in checklist.items:
         window = (
             f"; within {item.within_days} days ({item.window_source})" if item.within_days else ""
         )
         kind = "physical, " if item.physical else ""
-        out.print(f"\n[bold]{item.label}[/] [{kind}{item.level.value}{window}]")
-        out.print(f"  why: {item.why}\n  if missing: {item.ask}\n  source: {item.source}")
+        out.print(Text.assemble("\n", (item.label, "bold"), f" [{kind}{item.level.value}{window}]"))
+        out.print(Text(f"  why: {item.why}\n  if missing: {item.ask}\n  source: {item.source}"))
 
 
 def print_build(result: BuildResult) -> None:
