@@ -43,3 +43,18 @@ def test_bad_dates_name_the_key(tmp_path: Path):
     path.write_text('dob = "22/07/1968"')
     with pytest.raises(RuleDataError, match="key 'dob' must be a date"):
         load_patient(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "closest"),
+    [("DOB = 1968-07-22", "DOB", "dob"), ('conditon = "breast-cancer"', "conditon", "condition"),
+     ('[[physical]]\nwhat = "slides"\nrecieved = 2026-10-14', "recieved", "received")],
+)  # fmt: skip
+def test_misspelt_keys_are_refused_with_the_closest_one(
+    tmp_path: Path, text: str, key: str, closest: str
+):
+    path = tmp_path / "patient.toml"
+    path.write_text(text)
+    with pytest.raises(RuleDataError, match=f"unknown key '{key}'") as caught:
+        load_patient(path)
+    assert f"did you mean '{closest}'?" in caught.value.hint

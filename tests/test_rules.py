@@ -22,3 +22,12 @@ def test_errors_name_the_file_and_the_key(tmp_path: Path):
         require({"ids": "x"}, "ids", list, "here")
     with pytest.raises(RuleDataError, match="here: missing key 'ids'"):
         require({}, "ids", list, "here")
+
+
+def test_unknown_keys_name_the_closest_known_one():
+    from recordpack.rules import check_keys
+
+    check_keys({"name": 1}, ["name", "dob"], "here")
+    with pytest.raises(RuleDataError, match="here: unknown key 'nmae'") as caught:
+        check_keys({"nmae": 1}, ["name", "dob"], "here")
+    assert caught.value.hint == "did you mean 'name'? keys: name, dob"

@@ -18,7 +18,7 @@ from typing import Any
 
 from recordpack.errors import RuleDataError
 from recordpack.models import Category, Item, Timeline
-from recordpack.rules import read_toml
+from recordpack.rules import check_keys, read_toml
 
 GENERAL = "general"
 
@@ -165,6 +165,7 @@ _REQUIRED_ITEM_KEYS = ("id", "label", "why", "level", "ask", "source")
 
 def _parse(data: dict[str, Any], where: str) -> Checklist:
     """Validate a checklist with errors that name the file, the item and the key."""
+    check_keys(data, ("id", "title", "aliases", "sources", "item"), where)
     for key in ("id", "title", "sources"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise RuleDataError(f"{where}: key '{key}' must be a non-empty string")
@@ -194,9 +195,7 @@ def _parse(data: dict[str, Any], where: str) -> Checklist:
 
 
 def _check_keys(raw: dict[str, Any], here: str) -> None:
-    for key in raw:
-        if key not in _ITEM_KEYS:
-            raise RuleDataError(f"{here}: unknown key '{key}'")
+    check_keys(raw, _ITEM_KEYS, here)
     for key, kind in _ITEM_KEYS.items():
         if key in raw and not isinstance(raw[key], kind):
             raise RuleDataError(f"{here}: key '{key}' must be a {kind.__name__}")

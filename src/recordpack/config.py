@@ -8,7 +8,7 @@ from typing import Any
 
 from recordpack.errors import RuleDataError
 from recordpack.models import DateOrder
-from recordpack.rules import read_toml
+from recordpack.rules import check_keys, read_toml
 
 CONFIG_FILE = "recordpack.toml"
 PLACEHOLDERS = ("folder", "name", "dob", "date", "condition")
@@ -46,9 +46,8 @@ def load_config(path: Path | None) -> Config:
         path = candidate
     data = read_toml(path)
     values: dict[str, Any] = {}
+    check_keys(data, _KEYS, str(path))
     for key, value in data.items():
-        if key not in _KEYS:
-            raise RuleDataError(f"{path}: unknown key '{key}'", f"known keys: {', '.join(_KEYS)}")
         if not isinstance(value, _KEYS[key]):
             raise RuleDataError(f"{path}: key '{key}' must be a {_KEYS[key].__name__}")
         if key in _CHOICES and value not in _CHOICES[key]:

@@ -10,9 +10,13 @@ from typing import Any
 
 from recordpack.checklist import PhysicalRecord
 from recordpack.errors import RuleDataError
-from recordpack.rules import read_toml
+from recordpack.rules import check_keys, read_toml
 
 PATIENT_FILE = "patient.toml"  # may live in the records folder; it is read, never a record
+_KEYS = ("name", "dob", "sex", "identifiers", "condition", "consult_date", "questions", "treating",
+         "referring", "medications", "allergies", "history", "physical")  # fmt: skip
+_PHYSICAL_KEYS = ("what", "item", "from", "accession", "requested", "shipped", "received",
+                  "tracking")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ def load_patient(path: Path | None) -> Patient:
     if path is None:
         return Patient()
     data = read_toml(path)
+    check_keys(data, _KEYS, str(path))
     physical = data.get("physical", [])
     if not isinstance(physical, list):
         raise RuleDataError(f"{path}: 'physical' must be a list of [[physical]] tables")
@@ -116,6 +121,7 @@ def _date(data: dict[str, Any], key: str, where: str) -> dt.date | None:
 def _physical(entry: Any, where: str) -> PhysicalRecord:
     if not isinstance(entry, dict) or not entry.get("what"):
         raise RuleDataError(f"{where}: needs 'what' (e.g. \"pathology slides\")")
+    check_keys(entry, _PHYSICAL_KEYS, where)
     return PhysicalRecord(
         what=str(entry["what"]),
         item=str(entry.get("item", "")),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,3 +41,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise RuleDataError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleDataError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def check_keys(data: dict[str, Any], valid: Iterable[str], where: str) -> None:
+    """Refuse a key the file format does not have, naming the closest one that it does.
+
+    A misspelt key (``conditon``, ``DOB``) silently ignored would give a wrong packet.
+    """
+    known = list(valid)
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise RuleDataError(f"{where}: unknown key '{key}'", f"{hint}keys: {', '.join(known)}")

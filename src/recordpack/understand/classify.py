@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from recordpack.errors import RuleDataError
 from recordpack.models import Category
-from recordpack.rules import load_rules, require
+from recordpack.rules import check_keys, load_rules, require
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +61,28 @@ def _header(words: list[str]) -> re.Pattern[str] | None:
     return re.compile(rf"^\s*(?:\d+[.)]\s*)?(?:{_phrases(words)})\s*(?::|$)", re.I)
 
 
+_LISTS = ("titles", "headers", "keywords", "names", "modalities")
+
+
 @cache
 def load_category_rules() -> _Rules:
     """Load and validate the bundled category rules once per process."""
     data = load_rules("categories.toml")
     where = "data/rules/categories.toml"
+    check_keys(data, ("scoring", "quoting", "category"), where)
     scoring = require(data, "scoring", dict, where)
     rules = []
     all_headers: list[str] = []
     for n, entry in enumerate(require(data, "category", list, where)):
         here = f"{where}: category #{n + 1}"
+        check_keys(entry, ("id", *_LISTS), here)
         try:
             category = Category(require(entry, "id", str, here))
         except ValueError as exc:
             raise RuleDataError(f"{here}: unknown category id {entry['id']!r}") from exc
         lists: dict[str, list[str]] = {
             key: require(entry, key, list, f"{here} ({category})") if key in entry else []
-            for key in ("titles", "headers", "keywords", "names", "modalities")
+            for key in _LISTS
         }
         all_headers += lists["headers"]
         rules.append(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from recordpack.models import Category, DateFinding, DateOrder
-from recordpack.rules import load_rules
+from recordpack.rules import check_keys, load_rules
 
 _MONTHS = {
     name: number
@@ -148,6 +148,8 @@ class _DateRules:
 @cache
 def _date_rules() -> _DateRules:
     data = load_rules("dates.toml")
+    check_keys(data, ("never", "generic", "rank"), "data/rules/dates.toml")
+    check_keys(data["rank"], [c.value for c in Category], "data/rules/dates.toml [rank]")
     never = tuple(data["never"])
     generic = tuple(data["generic"])
     rank = {cat: tuple(tuple(group) for group in groups) for cat, groups in data["rank"].items()}
