@@ -159,3 +159,41 @@ def test_the_readme_documents_every_exit_code():
     for code in ExitCode:
         if code is not ExitCode.OK:
             assert f"| {code.value} |" in table, code.name
+
+
+def on_a_terminal(args: list[str], typed: str) -> tuple[int, str]:
+    """Run recordpack on a real pseudo-terminal, typing ``typed`` ahead; exit code and screen."""
+    import os
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: recordpack, its stdin a terminal
+        os.execv(sys.executable, [sys.executable, "-m", "recordpack", *args])  # noqa: S606
+    os.write(fd, typed.encode())
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal closed: the program ended
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
+
+
+def test_init_asks_again_until_each_answer_is_valid(tmp_path: Path):
+    typed = "Dana Whitfield\n22/07/1968\n1968-07-22\nbreast cancr\nbreast-cancer\nIs it needed?\n"
+    code, screen = on_a_terminal(["init", str(tmp_path)], typed)
+    assert code == 0, screen
+    assert "YYYY-MM-DD" in screen and "did you mean" in screen
+    from recordpack.patient import load_patient
+
+    patient = load_patient(tmp_path / "patient.toml")
+    assert (patient.name, str(patient.dob), patient.condition) == (
+        "Dana Whitfield", "1968-07-22", "breast-cancer",
+    )  # fmt: skip
+    again = run("init", str(tmp_path), "--no-input")
+    assert again.returncode == 4 and "--force" in again.stderr
+    assert run("init", str(tmp_path), "--no-input", "--force").returncode == 0

@@ -14,6 +14,7 @@ import inspect
 import json
 import os
 import sys
+import tomllib
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from recordpack.errors import ExitCode, OutputError, RecordpackError, UsageError
 from recordpack.models import DateOrder, Timeline
 from recordpack.options import BuildOptions, Order, Paper, Profile, ReadOptions, today
 from recordpack.outputs import write_atomically
-from recordpack.patient import PATIENT_FILE, load_patient, patient_template, resolve_patient
+from recordpack.patient import PATIENT_FILE, parse_patient, patient_template, resolve_patient
 from recordpack.pipeline import build_packet, check_records, scan_folder
 from recordpack.results import JobResult
 from recordpack.serialize import (
@@ -415,24 +416,42 @@ def init(
         bool, typer.Option("--force", help="Replace an existing patient.toml.")
     ] = False,
 ) -> None:
-    """Write a commented patient.toml into FOLDER (asks a few questions in a terminal)."""
+    """Write a commented patient.toml into FOLDER (asks a few questions on a terminal only)."""
     target = folder / PATIENT_FILE
     if target.exists() and not force:
         raise OutputError(f"{target} exists already", "edit it, or pass --force to replace it")
     answers = _ask_patient() if not no_input and sys.stdin.isatty() else {}
-    write_atomically(target, patient_template(**answers).encode())
-    load_patient(target)  # what we wrote must read back
+    text = patient_template(**answers)
+    parse_patient(tomllib.loads(text), target)  # what is written must read back: checked first
+    write_atomically(target, text.encode())
     console.err.print(f"wrote {target}: edit it, then run recordpack build {folder} -o packet.pdf")
 
 
 def _ask_patient() -> dict[str, str]:
-    def ask(question: str) -> str:
-        return str(typer.prompt(question, default="", show_default=False))
+    """The patient's answers, each asked again until it is valid (a date, a known checklist)."""
+
+    def ask(question: str, check: Callable[[str], object] | None = None) -> str:
+        while True:
+            answer = str(typer.prompt(question, default="", show_default=False)).strip()
+            try:
+                if answer and check:
+                    check(answer)
+                return answer
+            except (ValueError, RecordpackError) as exc:
+                console.print_error(f"{answer}: {exc}")
+
+    def iso_date(value: str) -> None:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("write the date as YYYY-MM-DD, e.g. 1968-07-22") from None
 
     return {
         "name": ask("Patient name, as on the ID"),
-        "dob": ask("Date of birth (YYYY-MM-DD)"),
-        "condition": ask("Condition (e.g. breast-cancer)"),
+        "dob": ask("Date of birth (YYYY-MM-DD)", iso_date),
+        "condition": ask(
+            "Condition, e.g. breast-cancer (see: recordpack checklists)", load_checklist
+        ),
         "question": ask("Your question for the second doctor"),
     }
 

@@ -42,7 +42,11 @@ def load_patient(path: Path | None) -> Patient:
     """Read a patient file; errors name the file and the key."""
     if path is None:
         return Patient()
-    data = read_toml(path)
+    return parse_patient(read_toml(path), path)
+
+
+def parse_patient(data: dict[str, Any], path: Path | str) -> Patient:
+    """A patient from a patient file's TOML; ``path`` names it in errors."""
     check_keys(data, _KEYS, str(path))
     physical = data.get("physical", [])
     if not isinstance(physical, list):
