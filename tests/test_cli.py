@@ -197,3 +197,27 @@ def test_init_asks_again_until_each_answer_is_valid(tmp_path: Path):
     again = run("init", str(tmp_path), "--no-input")
     assert again.returncode == 4 and "--force" in again.stderr
     assert run("init", str(tmp_path), "--no-input", "--force").returncode == 0
+
+
+def test_build_refuses_a_folder_or_a_dash_as_the_packet(tmp_path: Path):
+    records = folder(tmp_path / "r")
+    (tmp_path / "out").mkdir()
+    to_folder = run("build", str(records), "-o", str(tmp_path / "out"), "--no-ocr")
+    assert to_folder.returncode == 2 and "is a folder" in to_folder.stderr
+    assert "packet.pdf" in to_folder.stderr
+    to_dash = run("build", str(records), "-o", "-", "--no-ocr")
+    assert to_dash.returncode == 2 and "PDF file" in to_dash.stderr
+    assert not Path("-").exists()
+
+
+def test_batch_with_nothing_to_do_says_so(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    result = run("batch", str(tmp_path / "empty"), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2 and "no patients to build" in result.stderr
+
+
+def test_help_shows_plain_words_for_values():
+    for command in ("scan", "timeline", "check", "build", "batch", "init"):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).stdout
+        for odd in ("<bool>", "<list[str]>", "<%Y-%m-%d>", "<str>"):
+            assert odd not in text, (command, odd)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from recordpack import __version__, console
 from recordpack.batch import CACHE_FILE, Settings, read_jobs, run_batch, shard
@@ -51,14 +51,31 @@ from recordpack.timeline import build_timeline
 _state = {"verbose": False}
 
 
-class _ErrorBoundary(TyperGroup):
+class _PlainHelp:
+    """--help needs no value, so its help line shows none (typer would show ``<bool>``)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Command(_PlainHelp, TyperCommand):
+    """A command of recordpack."""
+
+
+class _ErrorBoundary(_PlainHelp, TyperGroup):
     """Every command runs inside this: library errors become a message and their exit code."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own Context type is private
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's: usage errors, exits
+        except (typer.Exit, typer.TyperException):  # typer's own: usage errors (2), exits
             raise
+        except typer.Abort:  # Ctrl-C or end of input at a prompt
+            console.print_error("interrupted; nothing was written")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
             sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115 - silence the flush at exit
             raise typer.Exit(ExitCode.BROKEN_PIPE) from None
@@ -94,94 +111,158 @@ app = typer.Typer(
 )
 
 Folder = Annotated[
-    Path, typer.Argument(help="Folder of records (PDFs, scans, DICOM, zips).", show_default=False)
+    Path,
+    typer.Argument(
+        metavar="FOLDER", help="Folder of records (PDFs, scans, DICOM, zips).", show_default=False
+    ),
 ]
 DateOrderOpt = Annotated[
     DateOrder,
     typer.Option(
-        "--date-order", help="How to read numeric dates like 03/04/2024.", case_sensitive=False
+        "--date-order",
+        metavar="MDY|DMY|YMD",
+        help="How to read numeric dates like 03/04/2024.",
+        case_sensitive=False,
     ),
 ]
 PasswordOpt = Annotated[
     str | None,
     typer.Option(
         "--password",
+        metavar="PASSWORD",
         envvar="RECORDPACK_PASSWORD",
         show_envvar=True,
         help="Password for encrypted PDFs (prefer the environment variable).",
     ),
 ]
 OcrLangOpt = Annotated[
-    str, typer.Option("--ocr-lang", help="Tesseract languages for scans, e.g. eng+deu.")
+    str,
+    typer.Option("--ocr-lang", metavar="LANG", help="Tesseract languages for scans, e.g. eng+deu."),
 ]
-NoOcrOpt = Annotated[bool, typer.Option("--no-ocr", help="Do not read scans with Tesseract.")]
+NoOcrOpt = Annotated[
+    bool, typer.Option("--no-ocr", metavar="", help="Do not read scans with Tesseract.")
+]
 CacheOpt = Annotated[
     Path | None,
-    typer.Option("--cache", help="Cache of readings and OCR [~/.cache/recordpack/cache.sqlite]."),
+    typer.Option(
+        "--cache",
+        metavar="FILE",
+        help="Cache of readings and OCR (default: ~/.cache/recordpack/cache.sqlite).",
+    ),
 ]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", metavar="", help="Keep nothing between runs.")
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", metavar="", help="Print JSON on stdout, for scripts.")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar or summary.")
+]
 PatientFileOpt = Annotated[
     Path | None,
-    typer.Option("--patient-file", help="patient.toml [FOLDER/patient.toml if present]."),
+    typer.Option(
+        "--patient-file",
+        metavar="FILE",
+        help="patient.toml (default: FOLDER/patient.toml if present).",
+    ),
 ]
 ConsultDateOpt = Annotated[
     dt.datetime | None,
-    typer.Option("--consult-date", formats=["%Y-%m-%d"], help="Date of the consult [today]."),
+    typer.Option(
+        "--consult-date",
+        metavar="YYYY-MM-DD",
+        formats=["%Y-%m-%d"],
+        help="Date of the consult (default: today).",
+    ),
 ]
 ConditionOpt = Annotated[
     str | None,
-    typer.Option("--condition", "-c", help="Condition id or alias (see `recordpack checklists`)."),
+    typer.Option(
+        "--condition",
+        "-c",
+        metavar="ID",
+        help="Condition id or alias (see `recordpack checklists`).",
+    ),
 ]
 StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Exit 1 when a required item is missing or stale.")
+    bool,
+    typer.Option("--strict", metavar="", help="Exit 1 when a required item is missing or stale."),
 ]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", metavar="", help="Print CSV on stdout.")]
 ChecklistFileOpt = Annotated[
-    Path | None, typer.Option("--checklist", help="Use your own checklist TOML file.")
+    Path | None,
+    typer.Option("--checklist", metavar="FILE", help="Use your own checklist TOML file."),
 ]
-OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The packet PDF to write.")]
-NameOpt = Annotated[str | None, typer.Option("--name", help="Patient name (as on the ID).")]
+OutputOpt = Annotated[
+    Path, typer.Option("--output", "-o", metavar="FILE", help="The packet PDF to write.")
+]
+NameOpt = Annotated[
+    str | None, typer.Option("--name", metavar="NAME", help="Patient name (as on the ID).")
+]
 DobOpt = Annotated[
-    dt.datetime | None, typer.Option("--dob", formats=["%Y-%m-%d"], help="Date of birth.")
+    dt.datetime | None,
+    typer.Option("--dob", metavar="YYYY-MM-DD", formats=["%Y-%m-%d"], help="Date of birth."),
 ]
 QuestionOpt = Annotated[
-    list[str] | None, typer.Option("--question", help="A question for the second doctor.")
+    list[str] | None,
+    typer.Option("--question", metavar="TEXT", help="A question for the second doctor."),
 ]
 OrderOpt = Annotated[
-    Order, typer.Option("--order", help="sections: grouped by kind; date: one chronological run.")
+    Order,
+    typer.Option(
+        "--order",
+        metavar="sections|date",
+        help="sections: grouped by kind; date: one chronological run.",
+    ),
 ]
 TemplateOpt = Annotated[
     Path | None,
-    typer.Option("--template", help="Folder of templates overriding the bundled ones."),
+    typer.Option(
+        "--template", metavar="FOLDER", help="Folder of templates overriding the bundled ones."
+    ),
 ]
 BundleOpt = Annotated[
     Path | None,
     typer.Option(
-        "--bundle", help="Also write a bundle (folder, or .zip): PDF, DICOMDIR, originals."
+        "--bundle",
+        metavar="FOLDER|ZIP",
+        help="Also write a bundle (folder, or .zip): PDF, DICOMDIR, originals.",
     ),
 ]
 ProfileOpt = Annotated[
     Profile | None,
-    typer.Option("--profile", help="full: PDF + original images; reports: the PDF alone."),
+    typer.Option(
+        "--profile",
+        metavar="full|reports",
+        help="full: PDF + original images; reports: the PDF alone.",
+    ),
 ]
 AttachOpt = Annotated[
-    bool, typer.Option("--attach-originals", help="Embed the DICOM files in the PDF (large).")
+    bool,
+    typer.Option(
+        "--attach-originals", metavar="", help="Embed the DICOM files in the PDF (large)."
+    ),
 ]
 EncryptOpt = Annotated[
-    bool, typer.Option("--encrypt", help="Protect the PDF with a password (AES-256).")
+    bool, typer.Option("--encrypt", metavar="", help="Protect the PDF with a password (AES-256).")
 ]
 EncryptEnvOpt = Annotated[
-    str, typer.Option("--encrypt-env", help="Environment variable holding that password.")
+    str,
+    typer.Option(
+        "--encrypt-env", metavar="VARIABLE", help="Environment variable holding that password."
+    ),
 ]
 AllowInsideOpt = Annotated[
-    bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
+    bool, typer.Option("--allow-inside", metavar="", help="Allow writing into the records folder.")
 ]
 PaperOpt = Annotated[
-    Paper | None, typer.Option("--paper", help="Page size for photos and scans [by locale].")
+    Paper | None,
+    typer.Option(
+        "--paper", metavar="letter|a4", help="Page size for photos and scans (default: by locale)."
+    ),
 ]
-NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt.")]
+NoInputOpt = Annotated[bool, typer.Option("--no-input", metavar="", help="Never prompt.")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,10 +327,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show tracebacks (they may show patient data).")
+        bool,
+        typer.Option(
+            "--verbose", "-v", metavar="", help="Show tracebacks (they may show patient data)."
+        ),
     ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show versions.")
+        bool,
+        typer.Option(
+            "--version", metavar="", callback=_version, is_eager=True, help="Show versions."
+        ),
     ] = False,
 ) -> None:
     _state["verbose"] = verbose
@@ -278,7 +365,7 @@ def _emit_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@app.command()
+@app.command(cls=_Command)
 @_reads_folder
 def scan(folder: Folder, how: Reading) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
@@ -289,7 +376,7 @@ def scan(folder: Folder, how: Reading) -> None:
         console.print_summary(timeline)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_reads_folder
 def timeline(folder: Folder, how: Reading, csv_out: CsvOpt = False) -> None:
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
@@ -302,7 +389,7 @@ def timeline(folder: Folder, how: Reading, csv_out: CsvOpt = False) -> None:
         console.print_timeline(result)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_reads_folder
 def check(
     folder: Folder,
@@ -330,7 +417,9 @@ def check(
         raise typer.Exit(ExitCode.INCOMPLETE)
 
 
-checklists_app = typer.Typer(help="The bundled condition checklists.", invoke_without_command=True)
+checklists_app = typer.Typer(
+    cls=_ErrorBoundary, help="The bundled condition checklists.", invoke_without_command=True
+)
 app.add_typer(checklists_app, name="checklists")
 
 
@@ -341,15 +430,15 @@ def checklists(ctx: typer.Context) -> None:
         console.print_checklists(bundled_checklists())
 
 
-@checklists_app.command("show")
+@checklists_app.command("show", cls=_Command)
 def checklists_show(
-    name: Annotated[str, typer.Argument(help="Checklist id, alias or TOML path.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Checklist id, alias or TOML path.")],
 ) -> None:
     """Print one checklist in full: items, why each matters, whom to ask."""
     console.print_checklist(load_checklist(name))
 
 
-@app.command()
+@app.command(cls=_Command)
 @_reads_folder
 def build(
     folder: Folder,
@@ -406,14 +495,14 @@ def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None
     return str(secret)
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(
     folder: Folder,
     no_input: Annotated[
-        bool, typer.Option("--no-input", help="Write the template without asking.")
+        bool, typer.Option("--no-input", metavar="", help="Write the template without asking.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing patient.toml.")
+        bool, typer.Option("--force", metavar="", help="Replace an existing patient.toml.")
     ] = False,
 ) -> None:
     """Write a commented patient.toml into FOLDER (asks a few questions on a terminal only)."""
@@ -466,39 +555,55 @@ class Executor(StrEnum):
 JobsArg = Annotated[
     Path,
     typer.Argument(
-        help="Folder of patient folders, or a .csv / .jsonl manifest.", show_default=False
+        metavar="JOBS",
+        help="Folder of patient folders, or a .csv / .jsonl manifest.",
+        show_default=False,
     ),
 ]
-OutdirOpt = Annotated[Path, typer.Option("--output", "-o", help="Folder for the packets.")]
+OutdirOpt = Annotated[
+    Path, typer.Option("--output", "-o", metavar="FOLDER", help="Folder for the packets.")
+]
 WorkersOpt = Annotated[
-    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes [CPU count].")
+    int | None,
+    typer.Option("--jobs", "-j", metavar="N", min=1, help="Worker processes (default: CPU count)."),
 ]
 BatchCacheOpt = Annotated[
-    Path | None, typer.Option("--cache", help=f"Cache file [OUTDIR/{CACHE_FILE}].")
+    Path | None,
+    typer.Option("--cache", metavar="FILE", help=f"Cache file (default: OUTDIR/{CACHE_FILE})."),
 ]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild unchanged patients too.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", metavar="", help="Rebuild unchanged patients too.")
+]
 ShardOpt = Annotated[
-    str | None, typer.Option("--shard", help="Only the K-th of N slices, e.g. 2/8.")
+    str | None, typer.Option("--shard", metavar="K/N", help="Only the K-th of N slices, e.g. 2/8.")
 ]
 ExecutorOpt = Annotated[
-    Executor, typer.Option("--executor", help="local processes, or a dask.distributed cluster.")
+    Executor,
+    typer.Option(
+        "--executor", metavar="local|dask", help="local processes, or a dask.distributed cluster."
+    ),
 ]
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+    typer.Option(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."
+    ),
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="recordpack.toml [./recordpack.toml if present].")
+    Path | None,
+    typer.Option(
+        "--config", metavar="FILE", help="recordpack.toml (default: ./recordpack.toml if present)."
+    ),
 ]
 BatchStrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Exit 1 when a packet misses required items.")
+    bool, typer.Option("--strict", metavar="", help="Exit 1 when a packet misses required items.")
 ]
 JsonLinesOpt = Annotated[
-    bool, typer.Option("--json", help="One JSON line per patient, then a summary.")
+    bool, typer.Option("--json", metavar="", help="One JSON line per patient, then a summary.")
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def batch(
     jobs: JobsArg,
     outdir: OutdirOpt,
@@ -520,7 +625,11 @@ def batch(
     if executor is Executor.DASK and not scheduler:
         raise UsageError("--executor dask needs --scheduler ADDRESS")
     config = load_config(config_file)
-    todo = _shard(read_jobs(jobs), shard_spec)
+    every = read_jobs(jobs)
+    if not every:
+        raise UsageError(f"{jobs}: no patients to build", "give a folder of patient folders, "
+                         "or a manifest with one row per patient")  # fmt: skip
+    todo = _shard(every, shard_spec)
     settings = Settings(outdir=str(outdir.absolute()),
                         cache=str((cache or outdir / CACHE_FILE).absolute()), config=config,
                         force=force, encrypt_password=_config_password(config), password=password,

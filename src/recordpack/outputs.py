@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from recordpack.errors import OutputError
+from recordpack.errors import OutputError, UsageError
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -43,6 +43,17 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
+def check_packet_path(path: Path) -> None:
+    """The packet is a file: refuse a folder, and ``-`` (a PDF is not for a terminal or a pipe)."""
+    if str(path) == "-":
+        raise UsageError("-o -: the packet is a PDF file, not text for the terminal",
+                         "give a file name, e.g. -o packet.pdf")  # fmt: skip
+    if path.is_dir():
+        raise UsageError(
+            f"{path}: is a folder", f"give the packet a file name, e.g. -o {path / 'packet.pdf'}"
+        )
 
 
 def refuse_inside(folder: Path, targets: list[Path | None], allowed: bool = False) -> None:

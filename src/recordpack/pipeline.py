@@ -20,7 +20,7 @@ from recordpack.layout import lay_out
 from recordpack.layout.cover import stamp_renderer
 from recordpack.models import Category, Inventory, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
-from recordpack.outputs import refuse_inside, write_atomically
+from recordpack.outputs import check_packet_path, refuse_inside, write_atomically
 from recordpack.read import read_folder
 from recordpack.results import BuildResult, PlacedItem
 from recordpack.sources import Records
@@ -50,6 +50,7 @@ def build_packet(
     cache: ScanCache | None = None,
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
+    check_packet_path(options.output)
     refuse_inside(folder, [options.output, options.bundle], options.allow_inside)
     clock = _Stopwatch()
     ctx = Context(Records(Path(folder)), options.read, cache, progress)
