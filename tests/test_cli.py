@@ -221,3 +221,33 @@ def test_help_shows_plain_words_for_values():
         text = runner.invoke(app, [command, "--help"], terminal_width=200).stdout
         for odd in ("<bool>", "<list[str]>", "<%Y-%m-%d>", "<str>"):
             assert odd not in text, (command, odd)
+
+
+def test_build_and_check_use_the_clinic_config_below_the_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    records = tmp_path / "r"
+    records.mkdir()
+    write_pdf(records / "lab.pdf", ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025"])
+    clinic = tmp_path / "clinic"
+    clinic.mkdir()
+    (clinic / "recordpack.toml").write_text(
+        'encrypt_env = "CLINIC_SECRET"\ndate_order = "DMY"\ncondition = "prostate-cancer"\n'
+    )
+    monkeypatch.chdir(clinic)
+    monkeypatch.setenv("CLINIC_SECRET", "s3cret")
+    built = runner.invoke(app, ["build", str(records), "-o", str(tmp_path / "p.pdf"), "--no-ocr",
+                                "--json"])  # fmt: skip
+    assert built.exit_code == 0, built.output
+    report = json.loads(built.stdout)
+    assert report["items"][0]["date"] == "2025-04-03"  # the config's day-first order
+    assert report["checklist"]["checklist"]["id"] == "prostate-cancer"
+    from pypdf import PdfReader
+
+    assert PdfReader(tmp_path / "p.pdf").is_encrypted  # the clinic's policy holds for build too
+    flagged = runner.invoke(app, ["check", str(records), "--no-ocr", "--json", "--date-order",
+                                  "MDY", "-c", "general"])  # fmt: skip
+    assert json.loads(flagged.stdout)["checklist"]["id"] == "general"
+    missing = runner.invoke(app, ["build", str(records), "-o", str(tmp_path / "q.pdf"),
+                                  "--template", str(tmp_path / "nope")])  # fmt: skip
+    assert missing.exit_code == 2 and "no such folder" in missing.output

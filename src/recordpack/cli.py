@@ -30,7 +30,7 @@ from recordpack import __version__, console
 from recordpack.batch import CACHE_FILE, Settings, read_jobs, run_batch, shard
 from recordpack.cache import ScanCache, default_cache_path
 from recordpack.checklist import bundled_checklists, load_checklist
-from recordpack.config import load_config
+from recordpack.config import Config, load_config
 from recordpack.errors import ExitCode, OutputError, RecordpackError, UsageError
 from recordpack.models import DateOrder, Timeline
 from recordpack.options import BuildOptions, Order, Paper, Profile, ReadOptions, today
@@ -117,11 +117,11 @@ Folder = Annotated[
     ),
 ]
 DateOrderOpt = Annotated[
-    DateOrder,
+    DateOrder | None,
     typer.Option(
         "--date-order",
         metavar="MDY|DMY|YMD",
-        help="How to read numeric dates like 03/04/2024.",
+        help="How to read numeric dates like 03/04/2024 (default: the config's, else MDY).",
         case_sensitive=False,
     ),
 ]
@@ -209,11 +209,11 @@ QuestionOpt = Annotated[
     typer.Option("--question", metavar="TEXT", help="A question for the second doctor."),
 ]
 OrderOpt = Annotated[
-    Order,
+    Order | None,
     typer.Option(
         "--order",
         metavar="sections|date",
-        help="sections: grouped by kind; date: one chronological run.",
+        help="sections: grouped by kind; date: one chronological run (default: sections).",
     ),
 ]
 TemplateOpt = Annotated[
@@ -248,9 +248,11 @@ EncryptOpt = Annotated[
     bool, typer.Option("--encrypt", metavar="", help="Protect the PDF with a password (AES-256).")
 ]
 EncryptEnvOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--encrypt-env", metavar="VARIABLE", help="Environment variable holding that password."
+        "--encrypt-env",
+        metavar="VARIABLE",
+        help="Environment variable holding that password (default: RECORDPACK_PACKET_PASSWORD).",
     ),
 ]
 AllowInsideOpt = Annotated[
@@ -263,6 +265,12 @@ PaperOpt = Annotated[
     ),
 ]
 NoInputOpt = Annotated[bool, typer.Option("--no-input", metavar="", help="Never prompt.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", metavar="FILE", help="recordpack.toml (default: ./recordpack.toml if present)."
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +278,7 @@ class Reading:
     """The options every command that reads a folder shares, gathered into one object."""
 
     read: ReadOptions
+    config: Config
     json: bool = False
     quiet: bool = False
     cache: Path | None = None
@@ -278,13 +287,14 @@ class Reading:
 
 _SHARED: dict[str, tuple[object, object]] = {  # name: (annotation, default)
     "json_out": (JsonOpt, False),
-    "date_order": (DateOrderOpt, DateOrder.MDY),
+    "date_order": (DateOrderOpt, None),
     "password": (PasswordOpt, None),
     "quiet": (QuietOpt, False),
     "ocr_lang": (OcrLangOpt, "eng"),
     "no_ocr": (NoOcrOpt, False),
     "cache": (CacheOpt, None),
     "no_cache": (NoCacheOpt, False),
+    "config_file": (ConfigOpt, None),
 }
 
 
@@ -305,9 +315,11 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> None:
         v = {name: kwargs.pop(name) for name in _SHARED}
-        read = ReadOptions(date_order=v["date_order"], password=v["password"],
-                           ocr_lang=None if v["no_ocr"] else v["ocr_lang"])  # fmt: skip
-        how = Reading(read, v["json_out"], v["quiet"] or v["json_out"], v["cache"], v["no_cache"])
+        config = load_config(v["config_file"])  # a flag beats the config file's value
+        ocr_lang = None if v["no_ocr"] else v["ocr_lang"]
+        read = ReadOptions(v["date_order"] or config.date_order, v["password"], ocr_lang)
+        quiet = v["quiet"] or v["json_out"]
+        how = Reading(read, config, v["json_out"], quiet, v["cache"], v["no_cache"])
         command(**kwargs, how=how)
 
     wrapper.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
@@ -402,7 +414,7 @@ def check(
 ) -> None:
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
     result = _timeline(folder, how)
-    patient = resolve_patient(folder, patient_file)
+    patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
     checked = check_records(
         result,
         checklist=str(checklist_file) if checklist_file else condition,
@@ -450,26 +462,30 @@ def build(
     condition: ConditionOpt = None,
     question: QuestionOpt = None,
     consult_date: ConsultDateOpt = None,
-    order: OrderOpt = Order.SECTIONS,
+    order: OrderOpt = None,
     template: TemplateOpt = None,
     bundle: BundleOpt = None,
     profile: ProfileOpt = None,
     attach_originals: AttachOpt = False,
     encrypt: EncryptOpt = False,
-    encrypt_env: EncryptEnvOpt = "RECORDPACK_PACKET_PASSWORD",
+    encrypt_env: EncryptEnvOpt = None,
     allow_inside: AllowInsideOpt = False,
     paper: PaperOpt = None,
     no_input: NoInputOpt = False,
 ) -> None:
     """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
+    config = how.config  # each value: the flag, else the patient file's, else the config's
     patient = resolve_patient(folder, patient_file, name=name, dob=dob.date() if dob else None,
-                              condition=condition, questions=tuple(question or ()))  # fmt: skip
+                              condition=condition, questions=tuple(question or ()),
+                              default_condition=config.condition)  # fmt: skip
+    variable = encrypt_env or config.encrypt_env or "RECORDPACK_PACKET_PASSWORD"
     options = BuildOptions(
         output=output, patient=patient, read=how.read, checklist=patient.condition or None,
-        consult_date=consult_date.date() if consult_date else None, order=order,
-        template_dir=str(template) if template else None,
-        encrypt_password=_packet_password(encrypt, encrypt_env, no_input),
-        attach_originals=attach_originals, bundle=bundle, profile=profile,
+        consult_date=consult_date.date() if consult_date else None,
+        order=order or Order(config.order), template_dir=_templates(template, config),
+        encrypt_password=_packet_password(encrypt or bool(config.encrypt_env), variable, no_input),
+        attach_originals=attach_originals, profile=profile or _profile(config),
+        bundle=bundle or (output.with_suffix(".zip") if config.bundle else None),
         allow_inside=allow_inside, paper=paper,
     )  # fmt: skip
     with console.scan_progress(how.quiet) as progress, _cache(how.cache, how.no_cache) as cache:
@@ -478,6 +494,21 @@ def build(
         _emit_json(build_dict(result))
     elif not how.quiet:
         console.print_build(result)
+
+
+def _templates(flag: Path | None, config: Config) -> str | None:
+    """The template folder: --template, else the config's; one that does not exist is an error."""
+    if flag is not None and not flag.is_dir():
+        raise UsageError(f"--template {flag}: no such folder", "give the folder of your templates")
+    chosen = str(flag) if flag else config.template
+    if chosen and not Path(chosen).is_dir():
+        raise RecordpackError(f"{config.path}: template folder {chosen} does not exist",
+                              "fix 'template' in the config, or remove it")  # fmt: skip
+    return chosen
+
+
+def _profile(config: Config) -> Profile | None:
+    return Profile(config.profile) if config.profile else None
 
 
 def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None:
@@ -587,12 +618,6 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", metavar="FILE", help="recordpack.toml (default: ./recordpack.toml if present)."
     ),
 ]
 BatchStrictOpt = Annotated[
