@@ -52,13 +52,14 @@ _state = {"verbose": False}
 
 
 class _PlainHelp:
-    """--help needs no value, so its help line shows none (typer would show ``<bool>``)."""
+    """A flag takes no value, so its help line shows none (typer would show ``<bool>``)."""
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
-            option.metavar = ""
-        return option
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""  # --help and the completion options typer adds
+        return params
 
 
 class _Command(_PlainHelp, TyperCommand):
@@ -105,9 +106,17 @@ app = typer.Typer(
     name="recordpack",
     cls=_ErrorBoundary,
     help="Turn a folder of medical records into one packet a second-opinion doctor can read.",
+    epilog=(
+        "Examples:\n\n"
+        "recordpack build ~/records -o packet.pdf --bundle packet-bundle  (the packet and the"
+        " original images)\n\n"
+        "recordpack check ~/records -c breast-cancer  (what is missing, and whom to ask)\n\n"
+        "recordpack timeline ~/records --csv > timeline.csv  (the index, for a spreadsheet)\n\n"
+        "recordpack batch patients/ -o packets/ --json  (one packet per patient folder)\n\n"
+        "Each command's options: recordpack COMMAND --help, or docs/commands/."
+    ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals hold patient data
-    add_completion=False,
 )
 
 Folder = Annotated[

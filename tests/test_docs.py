@@ -1,0 +1,40 @@
+"""The docs that cannot drift: a page per command, made from the command line itself."""
+
+import importlib.util
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from recordpack.cli import app
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def make_docs():
+    spec = importlib.util.spec_from_file_location("make_docs", DOCS / "make_docs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_command_has_a_current_page():
+    docs = make_docs()
+    commands = docs.commands()
+    assert {"scan", "timeline", "check", "build", "init", "batch", "checklists show"} <= set(
+        commands
+    )
+    for name, command in commands.items():
+        path = DOCS / "commands" / f"{name.replace(' ', '-')}.md"
+        assert path.read_text() == docs.page(name, command), (
+            f"run python docs/make_docs.py ({name})"
+        )
+        for option in command.params:
+            for flag in option.opts:
+                if flag.startswith("--"):
+                    assert f"`{flag}`" in path.read_text()
+
+
+def test_shell_completion_is_offered():
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    assert "--install-completion" in result.stdout and "Examples:" in result.stdout
