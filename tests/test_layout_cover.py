@@ -30,3 +30,28 @@ def test_not_included_lists_errors_then_notes():
     text = PdfReader(io.BytesIO(render_not_included(problems, None))).pages[0].extract_text()
     assert text.index("damaged PDF") < text.index("lists 8 images")
     assert "export it again" in text
+
+
+def test_the_cover_hides_empty_sections_and_tables_identity_mismatches(tmp_path):
+    from recordpack.checklist import ChecklistReport, load_checklist
+    from recordpack.layout.cover import render_cover
+    from recordpack.patient import Patient
+    from recordpack.results import CheckResult, Mismatch
+
+    report = ChecklistReport(load_checklist("general"), dt.date(2026, 1, 1))
+    item = make_item("a", index=2, title="CT CHEST", category=Category.OTHER)
+    mismatch = Mismatch("name", "dana whitfield", "dana whitford", (2,))
+
+    def cover_text(mismatches):
+        check = CheckResult(report, mismatches, [])
+        pdf = render_cover(patient=Patient(name="Dana Whitfield"), check=check, items=[item],
+                           index=[], prepared=dt.date(2026, 1, 1), source_count=1,
+                           template_dir=None)  # fmt: skip
+        return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+    plain = cover_text([])
+    assert "At a glance" not in plain and "Identity" not in plain  # nothing to show: no heading
+    checked = cover_text([mismatch])
+    assert "Identity and language" in checked
+    row = next(line for line in checked.splitlines() if "#2 CT CHEST" in line)
+    assert "name" in row and "dana whitford" in row and "dana whitfield" in row

@@ -73,11 +73,21 @@ def render_cover(
         present_count=report.count(Status.PRESENT),
         result_count=len(report.results),
         complete=report.complete,
-        mismatches=check.mismatches,
+        mismatches=_mismatch_rows(check, items),
         translation=check.translation,
         glance=_glance(items),
         index=index,
     )
+
+
+def _mismatch_rows(check: CheckResult, items: Sequence[Item]) -> list[dict[str, Any]]:
+    """Each identity mismatch with the number and title of every item it was found on."""
+    titles = {i.index: i.title for i in items}
+    return [
+        {"field": m.field, "found": m.found, "expected": m.expected,
+         "on": [(n, titles.get(n, "")) for n in m.items]}
+        for m in check.mismatches
+    ]  # fmt: skip
 
 
 def _glance(items: Sequence[Item]) -> list[dict[str, Any]]:
