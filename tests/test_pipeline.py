@@ -50,3 +50,16 @@ def test_scan_folder_takes_read_options(tmp_path: Path):
     [mdy] = scan_folder(tmp_path, ReadOptions(ocr_lang=None)).items
     [dmy] = scan_folder(tmp_path, ReadOptions(DateOrder.DMY, ocr_lang=None)).items
     assert (str(mdy.date), str(dmy.date)) == ("2025-03-04", "2025-04-03")
+
+
+def test_every_stage_reports_its_progress(tmp_path: Path):
+    heard: list[tuple[int, int, str]] = []
+    options = BuildOptions(output=tmp_path / "p.pdf", bundle=tmp_path / "bundle",
+                           read=ReadOptions(ocr_lang=None))  # fmt: skip
+    build_packet(EXAMPLE, options, progress=lambda d, t, s: heard.append((d, t, s)))
+    stages = list(dict.fromkeys(stage for _, _, stage in heard))
+    assert stages == ["reading files", "laying out pages", "assembling the PDF",
+                      "copying images to the bundle"]  # fmt: skip
+    for stage in stages:  # each stage ends complete
+        done, total = next((d, t) for d, t, s in reversed(heard) if s == stage)
+        assert done == total > 0, stage

@@ -66,6 +66,7 @@ def assemble(
     cover_parts: int = 1,
     encrypt_password: str | None = None,
     attachments: Sequence[tuple[str, bytes]] = (),
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Assembled:
     """Join the parts, in order, into one PDF.
 
@@ -75,7 +76,9 @@ def assemble(
     writer = PdfWriter()
     starts: list[int] = []
     removed = 0
-    for part in parts:
+    for done, part in enumerate(parts, start=1):
+        if progress:
+            progress(done, len(parts), "assembling the PDF")
         starts.append(len(writer.pages) + 1)
         reader = PdfReader(io.BytesIO(part.pdf))
         for page in reader.pages:

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ def write_bundle(
     problems: Sequence[Problem],
     profile: Profile,
     patient: Patient,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Path:
     """Write the bundle atomically: built in a temporary folder beside it, then renamed."""
     destination = destination.absolute()
@@ -84,7 +85,7 @@ def write_bundle(
     tmp_zip = work.with_name(work.name + ".zip.part")
     try:
         work.chmod(0o700)
-        _fill(work, records, packet, timeline, placed, problems, profile, patient)
+        _fill(work, records, packet, timeline, placed, problems, profile, patient, progress)
         if as_zip:
             _zip_folder(work, tmp_zip)
             tmp_zip.chmod(0o600)
@@ -110,12 +111,13 @@ def _fill(
     problems: Sequence[Problem],
     profile: Profile,
     patient: Patient,
+    progress: Callable[[int, int, str], None] | None,
 ) -> None:
     write_private(work / "packet.pdf", packet)
     pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
     bundled: dict[str, str] = {}
     if profile.value == "full":
-        bundled = write_dicom_media(work, records, timeline)
+        bundled = write_dicom_media(work, records, timeline, progress)
     files = [
         {
             "path": printable(source.path),
@@ -157,7 +159,12 @@ def _fill(
     write_private(work / "README.TXT", readme.encode())
 
 
-def write_dicom_media(work: Path, records: Records, timeline: Timeline) -> dict[str, str]:
+def write_dicom_media(
+    work: Path,
+    records: Records,
+    timeline: Timeline,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, str]:
     """Copy the DICOM files under DICOM/ (byte for byte) and write the DICOMDIR beside it.
 
     Returns the bundle path of each copied file, by SHA-256.
@@ -166,11 +173,14 @@ def write_dicom_media(work: Path, records: Records, timeline: Timeline) -> dict[
     patient_headers: dict[str, Dataset] = {}
     copied: dict[str, str] = {}
     studies = [i.study for i in timeline.items if i.category is Category.IMAGING and i.study]
+    total = sum(len(series.files) for study in studies for series in study.series)
     for study_no, study in enumerate(studies, start=1):
         for series_no, series in enumerate(study.series, start=1):
             for image_no, (_, source) in enumerate(series.files, start=1):
                 if source.sha256 in copied:
                     continue
+                if progress:
+                    progress(len(copied) + 1, total, "copying images to the bundle")
                 data = records.read(source)
                 parts = ["DICOM", f"ST{study_no:06d}", f"SE{series_no:06d}", f"IM{image_no:06d}"]
                 write_private(work.joinpath(*parts), data)

@@ -7,7 +7,15 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -26,22 +34,31 @@ PROGRESS_AFTER = 40  # files: smaller folders finish before a bar would be seen
 
 @contextmanager
 def scan_progress(quiet: bool) -> Iterator[ProgressCallback]:
-    """A progress bar on stderr, shown only on a terminal and only for folders of some size."""
+    """Progress on stderr: a line per stage, each with its own count and time left.
+
+    The stages: reading files, OCR, laying out pages, assembling the PDF, copying images to the
+    bundle. Shown only on a terminal, and only for folders of some size.
+    """
     bar = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description:<28}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=True,
         disable=quiet or not err.is_terminal,
     )
-    task = bar.add_task("scan", total=None)
+    tasks: dict[str, TaskID] = {}
 
     def advance(done: int, total: int, stage: str) -> None:
         if (total >= PROGRESS_AFTER or stage != "reading files") and not bar.live.is_started:
             bar.start()
-        bar.update(task, completed=done, total=total, description=stage)
+        if stage not in tasks:
+            for earlier in tasks.values():  # a new stage: the ones before it are done
+                bar.update(earlier, completed=bar.tasks[earlier].total)
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
 
     try:
         yield advance

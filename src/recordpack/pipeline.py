@@ -75,6 +75,7 @@ def build_packet(
         stamps=stamp_renderer(options.template_dir),
         encrypt_password=options.encrypt_password,
         attachments=_attachments(ctx, timeline) if options.attach_originals else [],
+        progress=ctx.report,
     )
     clock.lap("assembly")
     write_atomically(options.output, packet.pdf)
@@ -86,7 +87,8 @@ def build_packet(
     if options.bundle:
         bundle = write_bundle(options.bundle, records=ctx.records, packet=packet.pdf,
                               timeline=timeline, placed=placed, problems=ctx.problems,
-                              profile=profile, patient=options.patient)  # fmt: skip
+                              profile=profile, patient=options.patient,
+                              progress=ctx.report)  # fmt: skip
     clock.lap("write")
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,

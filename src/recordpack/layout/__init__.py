@@ -72,10 +72,13 @@ def _records(
     ctx: Context, timeline: Timeline, options: BuildOptions, originals: str, head: str
 ) -> tuple[list[Part], list[Item]]:
     studies = [i for i in timeline.items if i.category is Category.IMAGING]
+    ctx.report(0, len(timeline.items), "laying out pages")
     drawn = study_pages(ctx, studies, originals, options.template_dir)
     parts: list[Part] = []
     placed: list[Item] = []
-    for section, item in packet_order(timeline.items, options.order):
+    order = packet_order(timeline.items, options.order)
+    for done, (section, item) in enumerate(order, start=1):
+        ctx.report(done, len(order), "laying out pages")
         try:
             pdf = drawn.get(item.id) or item_pages(ctx, item, options, originals)
             stamp = " · ".join(x for x in (head, f"#{item.index} {item.title[:70]}") if x)
