@@ -1,11 +1,23 @@
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from recordpack.models import Severity
 from recordpack.pipeline import scan_folder
-from tests.builders import LAB, pdf_bytes, problems_by_path, tree_hashes, write_pdf, zip_bytes
+from recordpack.read.files import read_disk_file
+from tests.builders import (
+    LAB,
+    dicom_bytes,
+    pdf_bytes,
+    problems_by_path,
+    tree_hashes,
+    write_pdf,
+    zip_bytes,
+)
 
 
 def test_zips_are_read_in_place_and_hostile_members_refused(tmp_path: Path):
@@ -70,3 +82,54 @@ def test_unreadable_files_are_reported(tmp_path: Path, monkeypatch: pytest.Monke
     inv = scan_folder(tmp_path)
     assert len(inv.items) == 1
     assert "permission denied" in problems_by_path(inv)["private.pdf"].message
+
+
+SEEDS = {
+    "pdf": pdf_bytes(LAB, pages=2),
+    "dicom": dicom_bytes(),
+    "zip": zip_bytes({"labs/cbc.pdf": pdf_bytes(LAB), "IM1": dicom_bytes()}),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from(sorted(SEEDS)),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=8)), max_size=6),
+    cut=st.floats(0.05, 1),
+)
+def test_a_damaged_file_is_a_problem_never_a_crash(seed: str, edits, cut: float):
+    """Real files, damaged as downloads and copies damage them: bytes overwritten, cut short."""
+    data = bytearray(SEEDS[seed])
+    for where, junk in edits:
+        at = int(where * (len(data) - 1))
+        data[at : at + len(junk)] = junk
+    data = data[: max(1, int(len(data) * cut))]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "record"
+        path.write_bytes(bytes(data))
+        outcome = read_disk_file("record", path, None)
+    assert outcome.found or outcome.problems  # in the record set, or listed with a reason
+    for problem in outcome.problems:
+        assert problem.message and problem.path.startswith("record")
+
+
+def test_a_reader_crashing_is_a_problem_for_that_file(tmp_path: Path, monkeypatch):
+    from recordpack.read import files
+
+    def crash(stream, *, password=None):
+        raise IndexError("Dana Whitfield's report")  # as a parser's own bug would
+
+    monkeypatch.setattr(files.pdf, "read_pdf", crash)
+    (tmp_path / "a.pdf").write_bytes(pdf_bytes(LAB))
+    [problem] = read_disk_file("a.pdf", tmp_path / "a.pdf", None).problems
+    assert "pdf reader failed on it (IndexError)" in problem.message
+    assert "Whitfield" not in problem.message  # what a parser says may quote the record
+
+
+def test_found_by_the_property_test_a_dicom_pydicom_cannot_decode(tmp_path: Path):
+    """One byte changed in a header's VR made pydicom raise NotImplementedError: the run crashed."""
+    data = bytearray(dicom_bytes())
+    data[int(0.13671875 * (len(data) - 1))] = 0x04
+    (tmp_path / "IM1").write_bytes(bytes(data))
+    [problem] = read_disk_file("IM1", tmp_path / "IM1", None).problems
+    assert problem.severity is Severity.ERROR and "dicom reader failed" in problem.message

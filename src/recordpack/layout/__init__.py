@@ -84,7 +84,7 @@ def _records(
             stamp = " · ".join(x for x in (head, f"#{item.index} {item.title[:70]}") if x)
             part = Part(f"#{item.index} {item.title}", section, pdf, stamp,
                         drawn=item.kind is not Kind.PDF, index=item.index)  # fmt: skip
-        except (OSError, ValueError, RecordpackError, PdfReadError) as exc:
+        except Exception as exc:  # one record's failure is that record's problem
             ctx.problems.append(_not_placed(item, exc))
             continue
         parts.append(part)
@@ -93,10 +93,12 @@ def _records(
 
 
 def _not_placed(item: Item, exc: Exception) -> Problem:
+    ours = isinstance(exc, OSError | ValueError | RecordpackError | PdfReadError)
+    why = str(exc) if ours else type(exc).__name__  # a parser's message may quote the record
     return Problem(
         item.sources[0].display,
         Severity.ERROR,
-        f"could not be added to the packet ({exc})",
+        f"could not be added to the packet ({why})",
         "open the file to check it, or export it again",
     )
 

@@ -122,6 +122,21 @@ def _read_stream(
             out.found.append(Found(source, reading))
     except ReadError as exc:
         out.problems.append(Problem(where, exc.severity, exc.message, exc.hint))
+    except Exception as exc:  # a parser failing on a damaged or hostile file
+        out.problems.append(unreadable(where, kind.value, exc))
+
+
+def unreadable(where: str, what: str, exc: BaseException) -> Problem:
+    """A file a parser failed on: the run goes on without it, and says so.
+
+    Only the error's type is shown: a parser's message can quote the file's content.
+    """
+    return Problem(
+        where,
+        Severity.ERROR,
+        f"could not be read: the {what} reader failed on it ({type(exc).__name__})",
+        "the file may be damaged: open it in a viewer and save or export it again",
+    )
 
 
 def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, depth: int) -> None:

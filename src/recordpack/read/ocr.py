@@ -57,8 +57,9 @@ def _read_pages(
     for n, source in enumerate(sources):
         try:
             images = _page_images(ctx.records.read(source), source.kind)
-        except (OSError, ValueError) as exc:
-            problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {exc}"))
+        except Exception as exc:  # a damaged scan is read without OCR
+            why = str(exc) if isinstance(exc, OSError | ValueError) else type(exc).__name__
+            problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {why}"))
             continue
         for page, png in images:
             cached = ctx.cache.ocr_page(source.sha256, page, lang) if ctx.cache else None
