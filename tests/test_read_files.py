@@ -133,3 +133,9 @@ def test_found_by_the_property_test_a_dicom_pydicom_cannot_decode(tmp_path: Path
     (tmp_path / "IM1").write_bytes(bytes(data))
     [problem] = read_disk_file("IM1", tmp_path / "IM1", None).problems
     assert problem.severity is Severity.ERROR and "dicom reader failed" in problem.message
+
+
+def test_an_empty_zip_is_listed_not_lost(tmp_path: Path):
+    (tmp_path / "portal.zip").write_bytes(zip_bytes({}))
+    [problem] = scan_folder(tmp_path).problems
+    assert problem.path == "portal.zip" and "holds no files" in problem.message

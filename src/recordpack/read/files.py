@@ -153,6 +153,8 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
         raise ReadError(
             "Office document (Word, Excel or PowerPoint)", "save it as PDF and add the PDF instead"
         )
+    if not any(not m.is_dir() for m in members):
+        raise ReadError("zip holds no files", "download it again; the download may have failed")
     declared = sum(m.file_size for m in members)
     if declared > MAX_ARCHIVE_BYTES:
         raise ReadError(
