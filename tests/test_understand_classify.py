@@ -119,3 +119,32 @@ def test_bundled_rules_cover_every_category_and_parse():
     for rule in rules.rules:
         if rule.category not in (Category.IMAGING, Category.OTHER):
             assert rule.titles and rule.headers and rule.keywords, rule.category
+
+
+def test_plural_and_joined_headers_count():
+    text = (
+        "PREOPERATIVE DIAGNOSES:\n1. Mass.\nPOSTOPERATIVE DIAGNOSES:\nSame.\nPROCEDURE:\nExcision."
+    )
+    assert classify_text(text).category is Category.PROCEDURE
+    note = "CHIEF COMPLAINT/HISTORY OF PRESENT ILLNESS:\nCough.\nPHYSICAL EXAMINATION:\nClear."
+    assert classify_text(note).category is Category.CLINICAL_NOTE
+
+
+def test_a_results_heading_first_is_the_documents_own_subject():
+    printout = "\n".join(["Results", "Date | Test | Value | Reference Range",
+                          "SODIUM | 140 mmol/L | 136-145", "POTASSIUM | 4.0 mmol/L | 3.4-5.0",
+                          "CREATININE | 0.9 mg/dL | 0.6-1.2", "GLUCOSE | 95 mg/dL"])  # fmt: skip
+    assert classify_text(printout).category is Category.LAB
+    quoted = (
+        "HISTORY OF PRESENT ILLNESS:\nTired.\nRESULTS:\nSodium 140 mmol/L, glucose 95 mg/dL,"
+        " potassium 4.0 mmol/L, creatinine 0.9 mg/dL.\nASSESSMENT:\nWell."
+    )
+    assert classify_text(quoted).category is Category.CLINICAL_NOTE
+
+
+def test_rhythm_reports_are_cardiology_not_radiology():
+    holter = (
+        "INDICATION:\nSyncope.\nHOLTER MONITOR SUMMARY ANALYSIS:\nSinus rhythm, heart rate 54 to"
+        " 106 beats per minute, occasional premature ventricular contractions.\nIMPRESSION:\nNone."
+    )
+    assert classify_text(holter).category is Category.CARDIOLOGY

@@ -31,6 +31,7 @@ class Classification:
 @dataclass(frozen=True, slots=True)
 class _Rule:
     category: Category
+    header_weight: float  # how telling this category's headers are, against the others'
     titles: re.Pattern[str] | None
     headers: re.Pattern[str] | None
     keywords: re.Pattern[str] | None
@@ -55,10 +56,25 @@ def _anywhere(words: list[str]) -> re.Pattern[str] | None:
 
 
 def _header(words: list[str]) -> re.Pattern[str] | None:
-    """A header: at the start of a line (after an optional number), then a colon or the line end."""
+    """A header: at the start of a line (after an optional number), then a colon or the line end.
+
+    Singular and plural both count ("Discharge diagnoses"), and so do joined headers
+    ("CHIEF COMPLAINT/HISTORY OF PRESENT ILLNESS:", "PROGRESS NOTES, 4/16/01:").
+    """
     if not words:
         return None
-    return re.compile(rf"^\s*(?:\d+[.)]\s*)?(?:{_phrases(words)})\s*(?::|$)", re.I)
+    forms = [form for word in words for form in _numbers(word.strip())]
+    joined = r"(?:\s*[/&,][^:\n]{0,40})?"
+    return re.compile(rf"^\s*(?:\d+[.)]\s*)?(?:{_phrases(forms)}){joined}\s*(?::|$)", re.I)
+
+
+def _numbers(phrase: str) -> list[str]:
+    """A header phrase in the singular and the plural (diagnosis -> diagnoses)."""
+    if phrase.endswith("is"):
+        return [phrase, phrase[:-2] + "es"]
+    if phrase.endswith("s"):
+        return [phrase]
+    return [phrase, phrase + "s"]
 
 
 _LISTS = ("titles", "headers", "keywords", "names", "modalities")
@@ -75,7 +91,7 @@ def load_category_rules() -> _Rules:
     all_headers: list[str] = []
     for n, entry in enumerate(require(data, "category", list, where)):
         here = f"{where}: category #{n + 1}"
-        check_keys(entry, ("id", *_LISTS), here)
+        check_keys(entry, ("id", "header_weight", *_LISTS), here)
         try:
             category = Category(require(entry, "id", str, here))
         except ValueError as exc:
@@ -88,6 +104,7 @@ def load_category_rules() -> _Rules:
         rules.append(
             _Rule(
                 category=category,
+                header_weight=float(entry.get("header_weight", 1.0)),
                 titles=_anywhere(lists["titles"]),
                 headers=_header(lists["headers"]),
                 keywords=_anywhere(lists["keywords"]),
@@ -158,7 +175,7 @@ def _score(
         score += w["title"]
         signals.append(f"title '{phrase}'")
     if rule.headers and (found := _weights(rule.headers, lines, quoted, w, header=True)):
-        score += w["header"] * sum(found.values())
+        score += w["header"] * rule.header_weight * sum(found.values())
         signals.append("headers " + ", ".join(sorted(found)))
     if rule.keywords and (words := _weights(rule.keywords, lines, quoted, w, header=False)):
         best = sorted(words.values(), reverse=True)[: int(w["keyword_cap"])]
@@ -205,14 +222,20 @@ def _weights(
 
 
 def _quoted_lines(lines: list[str], config: _Rules) -> list[bool]:
-    """Mark the lines that sit under a quoting header until the next other header."""
+    """Mark the lines that sit under a quoting header until the next other header.
+
+    A quoting header before any other is the document's own subject ("Results" heading a lab
+    printout), not a quotation of another document.
+    """
     marks = []
     quoting = False
+    started = False  # a section of the document's own was seen
     for line in lines:
         if config.quoting.match(line):
-            quoting = True
+            quoting = started
         elif config.any_header.match(line):
             quoting = False
+            started = True
         marks.append(quoting)
     return marks
 
