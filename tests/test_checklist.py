@@ -202,3 +202,14 @@ def test_sources_are_cited_in_words_not_internal_notes(checklist):
     texts = [checklist.sources] + [f"{i.source} {i.window_source}" for i in checklist.items]
     for text in texts:
         assert "DOMAIN" not in text and not re.search(r"\[(src|sec|dk)\]", text), text
+
+
+def test_a_file_date_never_makes_a_record_recent():
+    from recordpack.checklist import _recency
+
+    [labs] = [i for i in load_checklist("breast-cancer").items if i.within_days]
+    recent = make_item("a", category=Category.LAB, date=CONSULT - dt.timedelta(days=3))
+    downloaded = dataclasses.replace(recent, date_source="pdf:CreationDate")
+    assert _recency(labs, [recent], CONSULT).status is Status.PRESENT
+    stale = _recency(labs, [downloaded], CONSULT)
+    assert stale.status is Status.STALE and "undated" in stale.reason

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 
 from recordpack.models import Category, Inventory, Item
@@ -33,3 +34,15 @@ def test_same_inputs_in_any_order_give_the_same_numbers():
     forward = build_timeline(inventory(*items))
     backward = build_timeline(inventory(*reversed(items)))
     assert [i.id for i in forward.items] == [i.id for i in backward.items] == ["y", "z", "x"]
+
+
+def test_file_dates_sort_after_the_dates_records_state():
+    """A portal download's creation date says when it was downloaded, not when care happened."""
+    downloaded = dataclasses.replace(
+        item("dl", dt.date(2026, 10, 20), Category.LAB), date_source="pdf:CreationDate"
+    )
+    stated = item("st", dt.date(2025, 5, 5), Category.PATHOLOGY)
+    undated = item("un", None, Category.OTHER)
+    timeline = build_timeline(inventory(undated, downloaded, stated))
+    assert [i.id for i in timeline.items] == ["st", "dl", "un"]
+    assert downloaded.file_dated and not stated.file_dated and not undated.file_dated

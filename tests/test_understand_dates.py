@@ -1,5 +1,6 @@
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -105,3 +106,22 @@ def test_every_written_date_is_found_again(date: dt.date, order: DateOrder):
     named = date.strftime("%d %b %Y")
     numeric = date.strftime("%d/%m/%Y" if order is DateOrder.DMY else "%m/%d/%Y")
     assert dates_in(f"a {iso} b {named} c {numeric}", order) == [date, date, date]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Paciente: Juan Pérez  Fecha de nacimiento: 12/03/1958\nFecha del estudio: 05/06/2024",
+         "fecha del estudio"),
+        ("Name: Max Muster, geb. 12.03.1958\nUntersuchungsdatum: 05.06.2024", "untersuchungsdatum"),
+        ("Patient : Jean Dupont, né le 12/03/1958\nDate de l'examen : 05/06/2024",
+         "date de l'examen"),
+        ("Naam: Jan Jansen  Geboortedatum: 12-03-1958\nOnderzoeksdatum: 05-06-2024",
+         "onderzoeksdatum"),
+    ],
+)  # fmt: skip
+def test_spanish_german_french_and_dutch_labels_and_never_the_birth_date(text: str, label: str):
+    found = choose_date(text, Category.RADIOLOGY, order=DateOrder.DMY)
+    assert (found.date, found.source) == (D(2024, 6, 5), f"text:{label}")
+    birth_only = text.splitlines()[0]
+    assert choose_date(birth_only, Category.RADIOLOGY, order=DateOrder.DMY).date is None

@@ -283,7 +283,7 @@ def _status(item: ChecklistItem, timeline: Timeline, consult_date: dt.date) -> I
 def _recency(item: ChecklistItem, found: list[Item], consult_date: dt.date) -> ItemResult:
     """Present, or stale when the newest is older than the item's window before the consult."""
     if item.within_days is not None:
-        dated = [i.date for i in found if i.date]
+        dated = [i.date for i in found if i.date and not i.file_dated]
         newest = max(dated) if dated else None
         limit = consult_date - dt.timedelta(days=item.within_days)
         if newest is None or newest < limit:

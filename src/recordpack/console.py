@@ -111,8 +111,10 @@ def print_timeline(timeline: Timeline) -> None:
     for item in timeline.items:
         date = Text(
             item.date.isoformat() if item.date else "undated",
-            style="" if item.date else "italic dim",
+            style="italic dim" if item.date is None or item.file_dated else "",
         )
+        if item.file_dated:
+            date.append(" file", style="italic dim")
         if item.date_ambiguous:
             date.append(" ?", style="yellow")
         count = item.study.images if item.study else item.pages

@@ -23,6 +23,7 @@ class Kind(StrEnum):
 
 
 IMAGE_KINDS = frozenset({Kind.JPEG, Kind.PNG, Kind.TIFF, Kind.HEIC})
+FILE_DATE_SOURCES = ("pdf:", "exif:")  # dates a file carries about itself, not about the care
 
 
 class Category(StrEnum):
@@ -267,6 +268,15 @@ class Item:
     ocr: OcrText | None = field(default=None, compare=False)
     text: str = field(default="", repr=False, hash=False, compare=False)
     index: int = 0
+
+    @property
+    def file_dated(self) -> bool:
+        """Dated only by its file (PDF creation, photo taken): not when the care happened.
+
+        A portal download's creation date is the day it was downloaded; such a date is shown as
+        a file date, sorts after the real dates, and never makes an item recent enough.
+        """
+        return self.date is not None and self.date_source.startswith(FILE_DATE_SOURCES)
 
 
 @dataclass(frozen=True, slots=True)

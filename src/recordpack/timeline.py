@@ -10,7 +10,7 @@ _CATEGORY_ORDER = {category: n for n, category in enumerate(Category)}
 
 
 def build_timeline(inventory: Inventory) -> Timeline:
-    """Sort items by date (undated last) and give each a stable index number.
+    """Sort items by date (file-dated, then undated, last) and give each a stable index number.
 
     Ties are broken by category, title and id, so the same folder always gives the same numbers.
     """
@@ -19,6 +19,7 @@ def build_timeline(inventory: Inventory) -> Timeline:
     return Timeline(inventory=inventory, items=items)
 
 
-def _sort_key(item: Item) -> tuple[bool, str, int, str, str]:
+def _sort_key(item: Item) -> tuple[int, str, int, str, str]:
     date = item.date.isoformat() if item.date else ""
-    return (item.date is None, date, _CATEGORY_ORDER[item.category], item.title.lower(), item.id)
+    rank = 2 if item.date is None else 1 if item.file_dated else 0
+    return (rank, date, _CATEGORY_ORDER[item.category], item.title.lower(), item.id)

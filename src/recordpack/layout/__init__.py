@@ -139,13 +139,24 @@ def _cover(
     pdf = b""
     for _ in range(4):
         starts = [pages + 1 + sum(sizes[:n]) for n in range(len(sizes))]
-        rows = [
-            cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s)
-            for i, s in zip(placed, starts, strict=False)
-        ] + [
-            cover.IndexRow("", None, False, "", p.title, s)
-            for p, s in zip(extra, starts[len(records) :], strict=True)
-        ]
+        rows = (
+            [
+                cover.IndexRow(
+                    str(i.index),
+                    i.date,
+                    i.date_ambiguous,
+                    i.category.value,
+                    i.title,
+                    s,
+                    file_date=i.file_dated,
+                )
+                for i, s in zip(placed, starts, strict=False)
+            ]
+            + [
+                cover.IndexRow("", None, False, "", p.title, s)
+                for p, s in zip(extra, starts[len(records) :], strict=True)
+            ]
+        )
         pdf = cover.render_cover(
             patient=options.patient,
             check=check,

@@ -39,6 +39,7 @@ class IndexRow:
     title: str
     page: int
     note: str = ""
+    file_date: bool = False  # the date is only the file's (PDF creation, photo taken)
 
     @property
     def link(self) -> str:
@@ -95,9 +96,9 @@ def _glance(items: Sequence[Item]) -> list[dict[str, Any]]:
     events = [
         {"date": i.date, "text": f"{i.category.value}: {i.title}"}
         for i in items
-        if i.date and i.category in _GLANCE_CATEGORIES
+        if i.date and not i.file_dated and i.category in _GLANCE_CATEGORIES
     ]
-    labs = [i for i in items if i.category is Category.LAB and i.date]
+    labs = [i for i in items if i.category is Category.LAB and i.date and not i.file_dated]
     if labs:
         latest = max(i.date for i in labs if i.date)
         events.append(
