@@ -52,7 +52,7 @@ class Row:
         if self.item is None:
             return True
         name = PurePosixPath(self.key.split("!")[-1]).name
-        return self.item.title in (name, PurePosixPath(name).stem)
+        return name in self.item.title or PurePosixPath(name).stem == self.item.title
 
 
 def measure(corpus: Path) -> list[Row]:

@@ -30,8 +30,11 @@ def test_ocr_text_says_so_in_the_reason_and_the_date_source():
     assert item.date_source == "ocr:collected" and item.ocr is not None
 
 
-def test_a_document_with_no_title_is_named_by_its_file():
+def test_a_document_with_no_text_is_named_by_its_kind_or_else_its_file():
     found = Found(SOURCE, Reading(Kind.PDF, text=""))
     item = document_item(found, (SOURCE,), DateOrder.MDY, None)
-    assert item.title == "cbc.pdf" and item.category.value == "lab"  # the folder name, a hint
-    assert item.confidence == "low"
+    assert item.category.value == "lab" and item.confidence == "low"  # the folder name, a hint
+    assert item.title == "Lab results"
+    unknown = Source("scan0159.pdf", "d" * 64, 100, Kind.PDF)
+    other = document_item(Found(unknown, Reading(Kind.PDF)), (unknown,), DateOrder.MDY, None)
+    assert other.title == "Untitled (scan0159.pdf)"

@@ -170,10 +170,11 @@ def _score(
 ) -> tuple[float, list[str], str]:
     score = 0.0
     signals: list[str] = []
-    title, phrase = _own_title(rule.titles, title_zone) if rule.titles else ("", "")
-    if title:
+    line, phrase = _own_title(rule.titles, title_zone) if rule.titles else ("", "")
+    if phrase:
         score += w["title"]
         signals.append(f"title '{phrase}'")
+    title = line if _looks_like_a_title(line) else ""  # a sentence names the kind, not a title
     if rule.headers and (found := _weights(rule.headers, lines, quoted, w, header=True)):
         score += w["header"] * rule.header_weight * sum(found.values())
         signals.append("headers " + ", ".join(sorted(found)))
@@ -185,20 +186,33 @@ def _score(
 
 
 def _own_title(titles: re.Pattern[str], title_zone: list[tuple[int, str]]) -> tuple[str, str]:
-    """The document's own title line and the phrase in it, or empty strings.
+    """The line in the document's first lines that names its kind, and the phrase, or "".
 
     The title has no "label:" and is often in capitals: "SURGICAL PATHOLOGY REPORT" rather
     than a letterhead that mentions "Anatomic Pathology", or "Comparison: prior mammogram".
+    Title-like lines win over sentences that name the kind ("This is a consultation.").
     """
     matches = [
-        (line.isupper(), len(m.group(0)) / len(line), -n, line, m.group(0))
+        (_looks_like_a_title(line), line.isupper(), len(m.group(0)) / len(line), -n, line,
+         m.group(0))
         for n, line in title_zone
         if len(line) <= 100 and ":" not in line and (m := titles.search(line))
-    ]
+    ]  # fmt: skip
     if not matches:
         return "", ""
     *_, title, phrase = max(matches)
     return title, phrase
+
+
+def _looks_like_a_title(line: str) -> bool:
+    """Short, no "label:", not a sentence: "MRI RIGHT SHOULDER", not "Patient had a normal MRI."."""
+    return (
+        len(line) <= 80
+        and ":" not in line
+        and not line.rstrip().endswith((".", ","))
+        and (line[:1].isupper() or line[:1].isdigit())
+        and len(line.split()) <= 12
+    )
 
 
 def _weights(

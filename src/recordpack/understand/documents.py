@@ -15,6 +15,7 @@ from recordpack.models import Category, DateOrder, Found, Item, Source
 from recordpack.understand.classify import classify_text
 from recordpack.understand.dates import choose_date
 from recordpack.understand.identity import identity_in_text
+from recordpack.understand.titles import title_for
 
 
 def document_key(found: Found, date_order: DateOrder) -> str:
@@ -75,18 +76,14 @@ def _classify_and_date(found: Found, date_order: DateOrder) -> list[Any]:
         reason = f"OCR text (confidence {reading.ocr.confidence}); {reason}"
         if date.source.startswith("text:"):
             date = dataclasses.replace(date, source="ocr:" + date.source.removeprefix("text:"))
-    title = reading.title if not result.title and reading.title else result.title
+    own = result.title or reading.title
+    title = title_for(reading.text, result.category, own, PurePosixPath(name).name)
     return [
         result.category.value,
         reason,
         result.confidence,
-        _clean_title(title) or PurePosixPath(name).name,
+        title,
         date.date.isoformat() if date.date else None,
         date.source,
         date.ambiguous,
     ]
-
-
-def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
-    return title if len(title) <= 90 else title[:87].rstrip() + "..."
