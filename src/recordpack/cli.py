@@ -283,7 +283,7 @@ ConfigOpt = Annotated[
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class FolderOptions:
     """The options every command that reads a folder shares, gathered into one object."""
 
     read: ReadOptions
@@ -308,7 +308,7 @@ _SHARED: dict[str, tuple[object, object]] = {  # name: (annotation, default)
 
 
 def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
-    """Give a command the shared reading options, delivered to it as one ``how: Reading``.
+    """Give a command the shared reading options, delivered to it as one ``how: FolderOptions``.
 
     typer builds options from the signature, so the wrapper's signature is the command's own
     (less ``how``) plus the shared ones, declared once here.
@@ -328,7 +328,7 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
         ocr_lang = None if v["no_ocr"] else v["ocr_lang"]
         read = ReadOptions(v["date_order"] or config.date_order, v["password"], ocr_lang)
         quiet = v["quiet"] or v["json_out"]
-        how = Reading(read, config, v["json_out"], quiet, v["cache"], v["no_cache"])
+        how = FolderOptions(read, config, v["json_out"], quiet, v["cache"], v["no_cache"])
         command(**kwargs, how=how)
 
     wrapper.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
@@ -373,7 +373,7 @@ def _cache(path: Path | None, off: bool) -> Iterator[ScanCache]:
         cache.close()
 
 
-def _timeline(folder: Path, how: Reading, quiet: bool = False) -> Timeline:
+def _timeline(folder: Path, how: FolderOptions, quiet: bool = False) -> Timeline:
     with (
         console.scan_progress(how.quiet or quiet) as progress,
         _cache(how.cache, how.no_cache) as cache,
@@ -388,7 +388,7 @@ def _emit_json(data: object) -> None:
 
 @app.command(cls=_Command)
 @_reads_folder
-def scan(folder: Folder, how: Reading) -> None:
+def scan(folder: Folder, how: FolderOptions) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
     timeline = _timeline(folder, how)
     if how.json:
@@ -399,7 +399,7 @@ def scan(folder: Folder, how: Reading) -> None:
 
 @app.command(cls=_Command)
 @_reads_folder
-def timeline(folder: Folder, how: Reading, csv_out: CsvOpt = False) -> None:
+def timeline(folder: Folder, how: FolderOptions, csv_out: CsvOpt = False) -> None:
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
     result = _timeline(folder, how, quiet=csv_out)
     if how.json:
@@ -414,7 +414,7 @@ def timeline(folder: Folder, how: Reading, csv_out: CsvOpt = False) -> None:
 @_reads_folder
 def check(
     folder: Folder,
-    how: Reading,
+    how: FolderOptions,
     condition: ConditionOpt = None,
     checklist_file: ChecklistFileOpt = None,
     consult_date: ConsultDateOpt = None,
@@ -463,7 +463,7 @@ def checklists_show(
 @_reads_folder
 def build(
     folder: Folder,
-    how: Reading,
+    how: FolderOptions,
     output: OutputOpt,
     patient_file: PatientFileOpt = None,
     name: NameOpt = None,
