@@ -361,6 +361,17 @@ def _main(
     ] = False,
 ) -> None:
     _state["verbose"] = verbose
+    sys.unraisablehook = _unraisable
+
+
+def _unraisable(unraisable: Any) -> None:
+    """Ctrl-C that lands in a finalizer (a font cache's ``__del__``) prints no traceback.
+
+    The run is stopping anyway, and the error boundary says so in one line.
+    """
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and not _state["verbose"]:
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 @contextmanager
