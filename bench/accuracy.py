@@ -109,7 +109,7 @@ def _dates(rows: list[Row]) -> list[str]:
         for r in unstated
         if r.item and r.item.date and r.item.date_source.startswith(("text", "ocr"))
     ]
-    file_dated = [r for r in rows if r.item and r.item.date_source.startswith(("pdf:", "exif:"))]
+    file_dated = [r for r in rows if r.item and r.item.file_dated]
     births = [r for r in rows if r.item and r.item.date and r.item.date == r.item.identity.dob]
     pct = 100 * len(right) / len(stated) if stated else 100.0
     return [
@@ -117,7 +117,7 @@ def _dates(rows: list[Row]) -> list[str]:
         f"- stated dates right: {len(right)} of {len(stated)} ({pct:.1f}%)",
         f"- a date read from the text where the document states none: {len(invented)} of "
         f"{len(unstated)}",
-        f"- dated from file metadata (PDF creation, EXIF): {len(file_dated)}",
+        f"- dated only by the file (PDF creation, EXIF, C-CDA creation): {len(file_dated)}",
         f"- date of birth used as the date: {len(births)}", "",
     ]  # fmt: skip
 

@@ -31,7 +31,7 @@ from recordpack.models import (
     Source,
 )
 
-SCHEMA = f"recordpack-cache-2:{__version__}"  # a new version reads files again
+SCHEMA = f"recordpack-cache-3:{__version__}"  # a new version reads files again
 
 
 class ScanCache:
@@ -278,6 +278,7 @@ def _reading(r: Reading) -> dict[str, Any]:
         "warnings": [[w.message, w.hint, w.severity.value] for w in r.warnings],
         "scanned": r.scanned, "active_content": list(r.active_content),
         "encapsulated": r.encapsulated, "pixels": list(r.pixels) if r.pixels else None,
+        "doc_type": r.doc_type,
     }  # fmt: skip
 
 
@@ -297,4 +298,5 @@ def _unreading(v: dict[str, Any]) -> Reading:
         active_content=tuple(v["active_content"]),
         encapsulated=v["encapsulated"],
         pixels=(v["pixels"][0], v["pixels"][1]) if v["pixels"] else None,
+        doc_type=v["doc_type"],
     )

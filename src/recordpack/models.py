@@ -23,7 +23,8 @@ class Kind(StrEnum):
 
 
 IMAGE_KINDS = frozenset({Kind.JPEG, Kind.PNG, Kind.TIFF, Kind.HEIC})
-FILE_DATE_SOURCES = ("pdf:", "exif:")  # dates a file carries about itself, not about the care
+# Dates a file carries about itself (made, downloaded, photographed), not about the care:
+FILE_DATE_SOURCES = ("pdf:", "exif:", "cda:created")
 
 
 class Category(StrEnum):
@@ -172,6 +173,7 @@ class Reading:
     encapsulated: bool = False  # a PDF report wrapped in DICOM
     pixels: tuple[int, int] | None = None  # width and height of a photo or scan
     ocr: OcrText | None = None
+    doc_type: str = ""  # the LOINC document code an export states (C-CDA)
 
 
 @dataclass(frozen=True, slots=True)

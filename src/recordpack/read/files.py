@@ -18,7 +18,7 @@ from typing import BinaryIO
 from recordpack.errors import ReadError
 from recordpack.models import Found, Kind, Outcome, Problem, Reading, Severity, Source
 from recordpack.patient import PATIENT_FILE
-from recordpack.read import dicom, image, pdf, text
+from recordpack.read import cda, dicom, image, pdf, text
 from recordpack.read.sniff import HEAD_SIZE, sniff
 from recordpack.read.walk import os_problem
 from recordpack.sources import MAX_MEMBER_BYTES
@@ -40,6 +40,10 @@ def read_file(kind: Kind, stream: BinaryIO, size: int, *, password: str | None =
         case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:
             return image.read_image(stream, kind)
         case Kind.TEXT:
+            head = stream.read(4096)
+            stream.seek(0)
+            if cda.looks_like_cda(head):
+                return cda.read_cda(stream.read(text.MAX_XML_BYTES))
             return text.read_text(stream)
         case _:
             raise ReadError(f"no reader for {kind}")

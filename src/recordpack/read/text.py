@@ -7,6 +7,7 @@ from typing import BinaryIO
 from recordpack.models import Kind, Reading
 
 MAX_TEXT_BYTES = 256 * 1024  # the header block decides category and date; the rest is not needed
+MAX_XML_BYTES = 16 * 1024 * 1024  # a portal export larger than this is not parsed
 
 
 def read_text(stream: BinaryIO) -> Reading:

@@ -11,8 +11,9 @@ import datetime as dt
 from pathlib import PurePosixPath
 from typing import Any
 
-from recordpack.models import Category, DateOrder, Found, Item, Source
-from recordpack.understand.classify import classify_text
+from recordpack.models import Category, DateFinding, DateOrder, Found, Item, Source
+from recordpack.read.cda import document_types
+from recordpack.understand.classify import Classification, classify_text
 from recordpack.understand.dates import choose_date
 from recordpack.understand.identity import identity_in_text
 from recordpack.understand.titles import title_for
@@ -66,12 +67,19 @@ def _classify_and_date(found: Found, date_order: DateOrder) -> list[Any]:
     """Category, reason, confidence, title, date (ISO), date source, ambiguity: JSON-ready."""
     reading, name = found.reading, found.source.path
     result = classify_text(reading.text, name)
+    if stated := document_types().get(reading.doc_type):  # an export says what it is
+        result = Classification(Category(stated), f"document type LOINC {reading.doc_type}",
+                                "high", result.title)  # fmt: skip
     reason = result.reason
     if reading.scanned and not reading.text.strip():
         reason = f"scanned page without a text layer (OCR not available); {reason}"
-    date = choose_date(
-        reading.text, result.category, order=date_order, fallbacks=reading.dates, name=name
-    )
+    if reading.doc_type:  # the header's dates, as the document type defines them
+        source, value = next(iter(reading.dates.items()), ("", None))
+        date = DateFinding(value, source)
+    else:
+        date = choose_date(
+            reading.text, result.category, order=date_order, fallbacks=reading.dates, name=name
+        )
     if reading.ocr:  # the text came from Tesseract: say so, and how sure it was
         reason = f"OCR text (confidence {reading.ocr.confidence}); {reason}"
         if date.source.startswith("text:"):
