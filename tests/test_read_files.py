@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recordpack.models import Severity
+from recordpack.options import ReadOptions
 from recordpack.pipeline import scan_folder
 from recordpack.read.files import read_disk_file
 from tests.builders import (
@@ -139,3 +140,27 @@ def test_an_empty_zip_is_listed_not_lost(tmp_path: Path):
     (tmp_path / "portal.zip").write_bytes(zip_bytes({}))
     [problem] = scan_folder(tmp_path).problems
     assert problem.path == "portal.zip" and "holds no files" in problem.message
+
+
+def test_the_index_files_of_an_xdm_export_are_not_records(tmp_path: Path):
+    from tests.test_read_cda import cda
+
+    layout = {
+        "README.TXT": b"This medium holds records.",
+        "INDEX.HTM": b"<html><body><a href='IHE_XDM/SUBSET01/DOC0001.XML'>Operative report</a>",
+        "IHE_XDM/SUBSET01/METADATA.XML": b"<SubmitObjectsRequest/>",
+        "IHE_XDM/SUBSET01/DOC0001.XML": cda("11504-8", "Operative Report"),
+    }
+    (tmp_path / "portal.zip").write_bytes(zip_bytes(layout))
+    disk = tmp_path / "usb"
+    for name, data in layout.items():
+        (disk / name).parent.mkdir(parents=True, exist_ok=True)
+        (disk / name).write_bytes(data)
+    (tmp_path / "zipped").mkdir()
+    (tmp_path / "portal.zip").rename(tmp_path / "zipped" / "portal.zip")
+    in_zip = scan_folder(tmp_path / "zipped", ReadOptions(ocr_lang=None))
+    for inventory in (in_zip, scan_folder(disk, ReadOptions(ocr_lang=None))):
+        [item] = inventory.items
+        assert item.title == "Operative Report"
+        notes = [p for p in inventory.problems if "IHE XDM" in p.message]
+        assert len(notes) == 3 and all(p.severity is Severity.INFO for p in notes)

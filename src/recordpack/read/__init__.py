@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from recordpack.context import Context
 from recordpack.errors import InputFolderError
 from recordpack.models import Outcome, Problem, Severity
-from recordpack.read.files import read_disk_file
+from recordpack.read.files import media_files, media_problem, read_disk_file
 from recordpack.read.ocr import apply_ocr
 from recordpack.read.walk import walk
 
@@ -35,6 +35,9 @@ def read_folder(ctx: Context) -> Outcome:
             f"{base}: not a folder", "give the folder that holds the records, e.g. ~/records"
         )
     files, problems = walk(base)
+    media = media_files([rel for rel, _ in files])
+    problems += [media_problem(rel) for rel, _ in files if rel in media]
+    files = [(rel, path) for rel, path in files if rel not in media]
     collected = Outcome(found=[], problems=problems, dicomdirs=[])
     password = ctx.options.password
     known = ctx.cache.lookup_folder(base, bool(password)) if ctx.cache else {}

@@ -30,6 +30,36 @@ MAX_ZIP_DEPTH = 3  # zips inside zips, as portals sometimes produce
 _JUNK = re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini|\._[^/]*|__MACOSX(/.*)?)$", re.I)
 
 
+_XDM_METADATA = re.compile(r"(?:^|/)IHE_XDM/[^/]+/METADATA\.XML$", re.I)
+
+
+def media_files(names: list[str]) -> set[str]:
+    """The index files of IHE XDM media (exports on a CD, USB stick or zip): not records.
+
+    METADATA.XML in each IHE_XDM submission set, and README.TXT and INDEX.HTM beside the
+    IHE_XDM folder. The documents they list are read on their own.
+    """
+    roots = {
+        name[: m.start()].rstrip("/")
+        for name in names
+        if (m := re.search(r"(?:^|/)IHE_XDM/", name, re.I))
+    }
+    media = {n for n in names if _XDM_METADATA.search(n)}
+    for root in roots:
+        prefix = f"{root}/" if root else ""
+        media |= {
+            n
+            for n in names
+            if n.upper() in (f"{prefix}README.TXT".upper(), f"{prefix}INDEX.HTM".upper())
+        }
+    return media
+
+
+def media_problem(where: str) -> Problem:
+    """A note for an index file of IHE XDM media."""
+    return Problem(where, Severity.INFO, "index file of an IHE XDM export, not a record")
+
+
 def read_file(kind: Kind, stream: BinaryIO, size: int, *, password: str | None = None) -> Reading:
     """Read one file of a known kind; a :class:`ReadError` says what a person can do."""
     match kind:
@@ -165,12 +195,16 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
             f"zip unpacks to {declared / 2**30:.1f} GiB, more than recordpack reads in place",
             "extract it with your file manager and scan the extracted folder",
         )
+    media = media_files([m.filename.replace("\\", "/") for m in members])
     with zf:
         for info in sorted(members, key=lambda m: m.filename):
             if info.is_dir():
                 continue
             out.files_seen += 1
             name = info.filename.replace("\\", "/")
+            if name in media:
+                out.problems.append(media_problem(f"{where}!{name}"))
+                continue
             try:
                 data = _member_bytes(name, zf, info)
             except ReadError as exc:

@@ -84,7 +84,7 @@ def _classify_and_date(found: Found, date_order: DateOrder) -> list[Any]:
         reason = f"OCR text (confidence {reading.ocr.confidence}); {reason}"
         if date.source.startswith("text:"):
             date = dataclasses.replace(date, source="ocr:" + date.source.removeprefix("text:"))
-    own = result.title or reading.title
+    own = reading.title if reading.doc_type else result.title or reading.title  # an export's own
     title = title_for(reading.text, result.category, own, PurePosixPath(name).name)
     return [
         result.category.value,
