@@ -122,7 +122,7 @@ def test_page_labels_and_metadata(built):
     _, out, report = built
     reader = PdfReader(out / "packet.pdf")
     labels = reader.page_labels
-    assert labels[: report["cover_pages"]] == ["i", "ii"][: report["cover_pages"]]
+    assert labels[: report["cover_pages"]] == ["i", "ii", "iii", "iv", "v"][: report["cover_pages"]]
     assert labels[report["cover_pages"]] == str(report["cover_pages"] + 1)
     meta = reader.metadata
     assert meta.title == f"Medical records: {NAME}"
@@ -330,3 +330,18 @@ def test_a_search_finds_a_document_on_its_own_pages_only(built):
     hits = {n for n, text in enumerate(pages, start=1) if op_note["title"] in text}
     own = set(range(op_note["first_page"], op_note["last_page"] + 1))
     assert own <= hits <= own | set(range(1, report["cover_pages"] + 1))
+
+
+def test_the_cover_quotes_key_findings_and_links_them(built):
+    _, out, report = built
+    cover = page_texts(out / "packet.pdf")[0]
+    assert "Key findings, quoted from the reports" in cover
+    assert "INVASIVE DUCTAL CARCINOMA" in cover.upper()
+    reader = PdfReader(out / "packet.pdf")
+    linked = {
+        reader.get_page_number(a.get_object()["/Dest"][0].get_object()) + 1
+        for a in reader.pages[0].get("/Annots") or []
+        if "/Dest" in a.get_object()
+    }
+    pathology = {i["first_page"] for i in report["items"] if i["category"] == "pathology"}
+    assert pathology <= linked  # each quoted report is a click away, from the first page

@@ -268,6 +268,7 @@ class Item:
     encapsulated: bool = False
     pixels: tuple[int, int] | None = None
     ocr: OcrText | None = field(default=None, compare=False)
+    findings: str = ""  # the report's own conclusion, verbatim, for the cover
     text: str = field(default="", repr=False, hash=False, compare=False)
     index: int = 0
 

@@ -47,6 +47,21 @@ class IndexRow:
         return f"{LINK_PREFIX}{self.page}"
 
 
+KEY_FINDINGS = 8  # the most recent reports' conclusions, so they fit on the first pages
+
+
+def key_findings(items: Sequence[Item], pages: dict[int, int]) -> list[dict[str, Any]]:
+    """The conclusions quoted from the reports placed in the packet, most recent first."""
+    quoted = [i for i in items if i.findings and i.index in pages]
+    quoted.sort(key=lambda i: (i.date is not None and not i.file_dated, i.date or dt.date.min),
+                reverse=True)  # fmt: skip
+    return [
+        {"number": i.index, "date": None if i.file_dated else i.date, "title": i.title,
+         "quote": i.findings, "link": f"{LINK_PREFIX}{pages[i.index]}", "page": pages[i.index]}
+        for i in quoted[:KEY_FINDINGS]
+    ]  # fmt: skip
+
+
 def render_cover(
     *,
     patient: Patient,
@@ -58,6 +73,7 @@ def render_cover(
     template_dir: str | None,
 ) -> bytes:
     """The cover and index pages."""
+    pages = {int(row.number): row.page for row in index if row.number}
     report = check.report
     gaps = [r for r in report.results if r.status is not Status.PRESENT]
     gaps.sort(key=lambda r: (r.item.level is not Level.REQUIRED, r.status is Status.REVIEW))
@@ -77,6 +93,7 @@ def render_cover(
         mismatches=_mismatch_rows(check, items),
         translation=check.translation,
         glance=_glance(items),
+        findings=key_findings(items, pages),
         index=index,
     )
 

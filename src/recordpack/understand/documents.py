@@ -15,6 +15,7 @@ from recordpack.models import Category, DateFinding, DateOrder, Found, Item, Sou
 from recordpack.read.cda import document_types
 from recordpack.understand.classify import Classification, classify_text
 from recordpack.understand.dates import choose_date
+from recordpack.understand.findings import key_findings
 from recordpack.understand.identity import identity_in_text
 from recordpack.understand.titles import title_for
 
@@ -59,6 +60,7 @@ def document_item(
         encapsulated=reading.encapsulated,
         pixels=reading.pixels,
         ocr=reading.ocr,
+        findings=key_findings(reading.text, Category(category)),
         text=reading.text,
     )
 
