@@ -104,3 +104,50 @@ def test_each_page_shows_and_carries_only_its_own_stamp(tmp_path: Path):
 
 def _mean_difference(a: Image.Image, b: Image.Image) -> float:
     return float(ImageStat.Stat(ImageChops.difference(a, b.resize(a.size))).mean[0])
+
+
+def hostile_page() -> bytes:
+    """A page with what a hostile PDF hides in annotations: chained scripts, files, media."""
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(["REPORT"])))
+    page = writer.pages[0]
+
+    def annot(subtype: str, **extra: object) -> object:
+        rect = ArrayObject([NumberObject(0)] * 4)
+        entry = DictionaryObject({NameObject("/Type"): NameObject("/Annot"),
+                                  NameObject("/Subtype"): NameObject(subtype),
+                                  NameObject("/Rect"): rect})  # fmt: skip
+        entry.update({NameObject(k): v for k, v in extra.items()})
+        return writer._add_object(entry)
+
+    script = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                               NameObject("/JS"): TextStringObject("app.alert(1)")})  # fmt: skip
+    goto = DictionaryObject({NameObject("/S"): NameObject("/GoTo"),
+                             NameObject("/D"): ArrayObject([page.indirect_reference,
+                                                            NameObject("/Fit")])})  # fmt: skip
+    chained = DictionaryObject({**goto, NameObject("/Next"): ArrayObject([script])})
+    page[NameObject("/Annots")] = ArrayObject([
+        annot("/Link", **{"/A": chained}),         # harmless at first, a script after
+        annot("/FileAttachment"),                  # a file (an .exe, say) inside the page
+        annot("/RichMedia"),                       # Flash or video
+        annot("/Link", **{"/A": goto}),            # an ordinary link: kept
+    ])  # fmt: skip
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_chained_scripts_attachments_and_media_do_not_survive():
+    part = Part("#1", "Labs", hostile_page(), "stamp", index=1)
+    done = assemble([part], title="t", subject="s", stamps=stamp_renderer(None))
+    [page] = PdfReader(io.BytesIO(done.pdf)).pages
+    kinds = [a.get_object()["/Subtype"] for a in page.get("/Annots") or []]
+    assert kinds == ["/Link"] and done.active_content_removed == 3
+    assert b"app.alert" not in done.pdf

@@ -63,3 +63,22 @@ def test_every_stage_reports_its_progress(tmp_path: Path):
     for stage in stages:  # each stage ends complete
         done, total = next((d, t) for d, t, s in reversed(heard) if s == stage)
         assert done == total > 0, stage
+
+
+def test_files_attached_to_a_source_pdf_stay_out_of_the_packet(tmp_path: Path):
+    import io as _io
+
+    from pypdf import PdfWriter
+
+    from tests.builders import pdf_bytes
+
+    records = tmp_path / "r"
+    records.mkdir()
+    writer = PdfWriter(clone_from=_io.BytesIO(pdf_bytes(["COMPLETE BLOOD COUNT"])))
+    writer.add_attachment("setup.exe", b"MZ\x90\x00 not a record")
+    writer.write(records / "lab.pdf")
+    result = build_packet(records, BuildOptions(output=tmp_path / "p.pdf",
+                                                read=ReadOptions(ocr_lang=None)))  # fmt: skip
+    assert PdfReader(tmp_path / "p.pdf").attachments == {}
+    assert b"setup.exe" not in (tmp_path / "p.pdf").read_bytes()
+    assert any("attached files" in p.message for p in result.problems)

@@ -26,3 +26,12 @@ def test_pdf_javascript_is_reported(tmp_path: Path):
     assert len(inv.items) == 1
     [problem] = inv.problems
     assert problem.severity is Severity.WARNING and "JavaScript" in problem.message
+
+
+def test_files_attached_to_a_pdf_are_named_not_carried(tmp_path: Path):
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(LAB)))
+    writer.add_attachment("setup.exe", b"MZ\x90\x00 not a record")
+    writer.write(tmp_path / "with-attachment.pdf")
+    inv = scan_folder(tmp_path)
+    [problem] = inv.problems
+    assert "attached files" in problem.message and problem.severity is Severity.WARNING

@@ -27,7 +27,9 @@ from pypdf.generic import (
 BAND = 14.0  # points kept free at the top of every source page for the stamp
 LINK_PREFIX = "https://recordpack.invalid/page/"  # cover links, turned into internal jumps
 _UNSAFE_ACTIONS = {"/JavaScript", "/Launch", "/URI", "/SubmitForm", "/ImportData", "/GoToR",
-                   "/GoToE", "/ResetForm", "/Rendition", "/Sound", "/Movie"}  # fmt: skip
+                   "/GoToE", "/ResetForm", "/Rendition", "/Sound", "/Movie", "/RichMediaExecute",
+                   "/Hide", "/SetOCGState", "/Trans", "/GoTo3DView"}  # fmt: skip
+_CARRYING_ANNOTATIONS = {"/FileAttachment", "/RichMedia", "/Sound", "/Movie", "/Screen", "/3D"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,12 @@ def assemble(
 
 
 def _remove_active_content(page: PageObject) -> int:
-    """Drop page actions and annotations that run code, open files or reach the network."""
+    """Drop page actions and annotations that run code, carry files or reach the network.
+
+    An annotation goes when it carries content (a file, rich media, sound, movie, 3D) or when
+    any action in its chain (``/A`` and each ``/Next``) is unsafe; its automatic actions
+    (``/AA``) always go. Links within the document stay.
+    """
     removed = 0
     if "/AA" in page:
         del page[NameObject("/AA")]
@@ -121,9 +128,7 @@ def _remove_active_content(page: PageObject) -> int:
     kept = ArrayObject()
     for ref in annots.get_object():
         annot = ref.get_object()
-        action = annot.get("/A")
-        action = action.get_object() if action is not None else None
-        if isinstance(action, DictionaryObject) and action.get("/S") in _UNSAFE_ACTIONS:
+        if not isinstance(annot, DictionaryObject) or _unsafe_annotation(annot):
             removed += 1
             continue
         if "/AA" in annot:
@@ -132,6 +137,26 @@ def _remove_active_content(page: PageObject) -> int:
         kept.append(ref)
     page[NameObject("/Annots")] = kept
     return removed
+
+
+def _unsafe_annotation(annot: DictionaryObject) -> bool:
+    if annot.get("/Subtype") in _CARRYING_ANNOTATIONS:
+        return True
+    return _unsafe_chain(annot.get("/A"), depth=0)
+
+
+def _unsafe_chain(action: Any, depth: int) -> bool:
+    """Whether an action, or any action after it (``/Next``: one or an array), is unsafe."""
+    if action is None:
+        return False
+    if depth > 32:  # a chain this long, or a loop, is itself suspect
+        return True
+    action = action.get_object()
+    if isinstance(action, ArrayObject):
+        return any(_unsafe_chain(a, depth + 1) for a in action)
+    if not isinstance(action, DictionaryObject):
+        return False
+    return action.get("/S") in _UNSAFE_ACTIONS or _unsafe_chain(action.get("/Next"), depth + 1)
 
 
 def _stamp(

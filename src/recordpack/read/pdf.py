@@ -129,6 +129,8 @@ def _active_content(reader: PdfReader) -> list[str]:
         names = root.get("/Names")
         if names is not None and "/JavaScript" in names.get_object():
             found.append("JavaScript")
+        if names is not None and "/EmbeddedFiles" in names.get_object():
+            found.append("attached files, not carried into the packet")
         action = root.get("/OpenAction")
         if action is not None:
             action = action.get_object()
