@@ -48,6 +48,7 @@ _TAGS = [
 ]
 _TAG = {keyword: Tag(keyword) for keyword in _TAGS}  # keyword lookups cost, per file, per tag
 _SPECIFIC = list(_TAG.values())
+MAX_VALUE = 1024  # characters kept of a text value: DICOM's longest short text (ST) is 1,024
 _DATE_TAGS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 _ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 
@@ -213,7 +214,7 @@ class _Values:
         text = self._raw_text(keyword) if self.encoding else None
         if text is None:
             text = str(self.ds.get(keyword) or "")
-        return " ".join(text.replace("\x00", " ").split())
+        return " ".join(text[:MAX_VALUE].replace("\x00", " ").split())
 
 
 def _text(value: object) -> str:

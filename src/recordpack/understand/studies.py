@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from recordpack.models import DicomHeader, Identity, Item, Kind, Series, Source, Study
 from recordpack.understand.classify import classify_dicom
+from recordpack.understand.titles import clean_title
 
 _DATE_KEYS = ("dicom:StudyDate", "dicom:SeriesDate", "dicom:AcquisitionDate", "dicom:ContentDate")
 
@@ -123,4 +124,4 @@ def _study_title(modalities: list[str], description: str) -> str:
     """``MR Breast bilateral``; the modality is not repeated when the description names it."""
     words = {w.strip("/,").upper() for w in description.split()}
     named = words & {*modalities, "MRI", "CT", "PET", "US", "ULTRASOUND", "MAMMOGRAM", "XR"}
-    return description if named else f"{'/'.join(modalities)} {description}"
+    return clean_title(description if named else f"{'/'.join(modalities)} {description}")

@@ -48,12 +48,12 @@ def _rules() -> dict[Category, _TitleRule]:
 def title_for(text: str, category: Category, own: str, file_name: str) -> str:
     """The index title of a document of ``category`` whose own title line is ``own``."""
     if own.strip():
-        return _clean(own)
+        return clean_title(own)
     rule = _rules()[category]
     subject = _subject(text, rule.subject) if rule.subject else ""
     if rule.name and subject:
-        return _clean(f"{rule.name}: {subject}")
-    return _clean(rule.name or subject) or f"Untitled ({file_name})"
+        return clean_title(f"{rule.name}: {subject}")
+    return clean_title(rule.name or subject) or f"Untitled ({file_name})"
 
 
 def _subject(text: str, pattern: re.Pattern[str]) -> str:
@@ -75,6 +75,7 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:].lower() if text.isupper() else text
 
 
-def _clean(title: str) -> str:
+def clean_title(title: str) -> str:
+    """One line, at most MAX_TITLE characters (shortened with …)."""
     title = " ".join(title.split())
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1].rstrip(" ,;") + "…"
