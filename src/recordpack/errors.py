@@ -72,3 +72,12 @@ class ReadError(Exception):
     def notice(self) -> Notice:
         """The same as plain data."""
         return Notice(self.message, self.hint, self.severity)
+
+
+def described(exc: BaseException, trusted: tuple[type[BaseException], ...]) -> str:
+    """An error for a person: its message when it is of a ``trusted`` type, else its type only.
+
+    A parser's message can quote the record it failed on, and problems reach the terminal and
+    the packet.
+    """
+    return str(exc) if isinstance(exc, trusted) else type(exc).__name__

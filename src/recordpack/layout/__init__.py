@@ -14,7 +14,7 @@ from pypdf.errors import PdfReadError
 
 from recordpack.assemble import Part
 from recordpack.context import Context
-from recordpack.errors import RecordpackError
+from recordpack.errors import RecordpackError, described
 from recordpack.layout import cover
 from recordpack.layout.pages import item_pages, study_pages
 from recordpack.models import Category, Item, Kind, Problem, Severity, Timeline
@@ -71,12 +71,12 @@ def stamp_head(options: BuildOptions) -> str:
 def _records(
     ctx: Context, timeline: Timeline, options: BuildOptions, originals: str, head: str
 ) -> tuple[list[Part], list[Item]]:
+    order = packet_order(timeline.items, options.order)
+    ctx.report(0, len(order), "laying out pages")
     studies = [i for i in timeline.items if i.category is Category.IMAGING]
-    ctx.report(0, len(timeline.items), "laying out pages")
     drawn = study_pages(ctx, studies, originals, options.template_dir)
     parts: list[Part] = []
     placed: list[Item] = []
-    order = packet_order(timeline.items, options.order)
     for done, (section, item) in enumerate(order, start=1):
         ctx.report(done, len(order), "laying out pages")
         try:
@@ -93,8 +93,7 @@ def _records(
 
 
 def _not_placed(item: Item, exc: Exception) -> Problem:
-    ours = isinstance(exc, OSError | ValueError | RecordpackError | PdfReadError)
-    why = str(exc) if ours else type(exc).__name__  # a parser's message may quote the record
+    why = described(exc, (OSError, ValueError, RecordpackError, PdfReadError))
     return Problem(
         item.sources[0].display,
         Severity.ERROR,

@@ -10,7 +10,6 @@ defusedxml: entity expansion ("billion laughs") and external entities are refuse
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import cache
 from typing import Any
 
@@ -19,6 +18,7 @@ from defusedxml.common import DefusedXmlException
 
 from recordpack.errors import ReadError
 from recordpack.models import Kind, Reading
+from recordpack.read.dicom import parse_da
 from recordpack.rules import load_rules
 
 NS = {"v3": "urn:hl7-org:v3"}
@@ -88,13 +88,8 @@ def _attr(element: Any, path: str, name: str) -> str:
 
 
 def _parse(value: str) -> dt.date | None:
-    m = re.match(r"(\d{4})(\d{2})(\d{2})", value or "")
-    if not m:
-        return None
-    try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        return None
+    """An HL7 TS value (``20250301120000+0500``): its date part, read as a DICOM DA is."""
+    return parse_da((value or "")[:8])
 
 
 def _sections(root: Any, title: str) -> str:

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from recordpack.errors import ReadError
+from recordpack.errors import ReadError, described
 from recordpack.models import Found, Kind, Outcome, Problem, Reading, Severity, Source
 from recordpack.patient import PATIENT_FILE
 from recordpack.read import cda, dicom, image, pdf, text
@@ -40,19 +40,13 @@ def media_files(names: list[str]) -> set[str]:
     IHE_XDM folder. The documents they list are read on their own.
     """
     roots = {
-        name[: m.start()].rstrip("/")
+        name[: m.start()].rstrip("/").upper()
         for name in names
         if (m := re.search(r"(?:^|/)IHE_XDM/", name, re.I))
     }
-    media = {n for n in names if _XDM_METADATA.search(n)}
-    for root in roots:
-        prefix = f"{root}/" if root else ""
-        media |= {
-            n
-            for n in names
-            if n.upper() in (f"{prefix}README.TXT".upper(), f"{prefix}INDEX.HTM".upper())
-        }
-    return media
+    beside = {f"{root}/{name}" if root else name for root in roots
+              for name in ("README.TXT", "INDEX.HTM")}  # fmt: skip
+    return {n for n in names if _XDM_METADATA.search(n) or n.upper() in beside}
 
 
 def media_problem(where: str) -> Problem:
@@ -168,7 +162,7 @@ def unreadable(where: str, what: str, exc: BaseException) -> Problem:
     return Problem(
         where,
         Severity.ERROR,
-        f"could not be read: the {what} reader failed on it ({type(exc).__name__})",
+        f"could not be read: the {what} reader failed on it ({described(exc, ())})",
         "the file may be damaged: open it in a viewer and save or export it again",
     )
 

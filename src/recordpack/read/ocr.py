@@ -11,6 +11,7 @@ import dataclasses
 import io
 
 from recordpack.context import Context
+from recordpack.errors import described
 from recordpack.models import Found, Kind, OcrPage, OcrText, Problem, Severity, Source
 from recordpack.read import tesseract
 
@@ -58,7 +59,7 @@ def _read_pages(
         try:
             images = _page_images(ctx.records.read(source), source.kind)
         except Exception as exc:  # a damaged scan is read without OCR
-            why = str(exc) if isinstance(exc, OSError | ValueError) else type(exc).__name__
+            why = described(exc, (OSError, ValueError))
             problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {why}"))
             continue
         for page, png in images:

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from recordpack.models import DicomHeader, Identity, Item, Kind, Series, Source, Study
+from recordpack.read.dicom import parse_da
 from recordpack.understand.classify import classify_dicom
 from recordpack.understand.titles import clean_title
 
@@ -110,14 +111,7 @@ class StudyGroup:
     def _identity(self) -> Identity:
         """Whose study it is, by the first of its (sorted) header identities."""
         name, patient_id, birth_date = sorted(self.identities)[0]
-        return Identity(name, _dicom_date(birth_date), patient_id)
-
-
-def _dicom_date(value: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(value, "%Y%m%d").date()  # noqa: DTZ007
-    except ValueError:
-        return None
+        return Identity(name, parse_da(birth_date), patient_id)
 
 
 def _study_title(modalities: list[str], description: str) -> str:
