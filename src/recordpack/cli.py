@@ -148,9 +148,7 @@ OcrLangOpt = Annotated[
     str,
     typer.Option("--ocr-lang", metavar="LANG", help="Tesseract languages for scans, e.g. eng+deu."),
 ]
-NoOcrOpt = Annotated[
-    bool, typer.Option("--no-ocr", metavar="", help="Do not read scans with Tesseract.")
-]
+NoOcrOpt = Annotated[bool, typer.Option("--no-ocr", help="Do not read scans with Tesseract.")]
 CacheOpt = Annotated[
     Path | None,
     typer.Option(
@@ -159,15 +157,9 @@ CacheOpt = Annotated[
         help="Cache of readings and OCR (default: ~/.cache/recordpack/cache.sqlite).",
     ),
 ]
-NoCacheOpt = Annotated[
-    bool, typer.Option("--no-cache", metavar="", help="Keep nothing between runs.")
-]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", metavar="", help="Print JSON on stdout, for scripts.")
-]
-QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar or summary.")
-]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 PatientFileOpt = Annotated[
     Path | None,
     typer.Option(
@@ -196,9 +188,9 @@ ConditionOpt = Annotated[
 ]
 StrictOpt = Annotated[
     bool,
-    typer.Option("--strict", metavar="", help="Exit 1 when a required item is missing or stale."),
+    typer.Option("--strict", help="Exit 1 when a required item is missing or stale."),
 ]
-CsvOpt = Annotated[bool, typer.Option("--csv", metavar="", help="Print CSV on stdout.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")]
 ChecklistFileOpt = Annotated[
     Path | None,
     typer.Option("--checklist", metavar="FILE", help="Use your own checklist TOML file."),
@@ -249,12 +241,10 @@ ProfileOpt = Annotated[
 ]
 AttachOpt = Annotated[
     bool,
-    typer.Option(
-        "--attach-originals", metavar="", help="Embed the DICOM files in the PDF (large)."
-    ),
+    typer.Option("--attach-originals", help="Embed the DICOM files in the PDF (large)."),
 ]
 EncryptOpt = Annotated[
-    bool, typer.Option("--encrypt", metavar="", help="Protect the PDF with a password (AES-256).")
+    bool, typer.Option("--encrypt", help="Protect the PDF with a password (AES-256).")
 ]
 EncryptEnvOpt = Annotated[
     str | None,
@@ -265,7 +255,7 @@ EncryptEnvOpt = Annotated[
     ),
 ]
 AllowInsideOpt = Annotated[
-    bool, typer.Option("--allow-inside", metavar="", help="Allow writing into the records folder.")
+    bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
 ]
 PaperOpt = Annotated[
     Paper | None,
@@ -273,7 +263,7 @@ PaperOpt = Annotated[
         "--paper", metavar="letter|a4", help="Page size for photos and scans (default: by locale)."
     ),
 ]
-NoInputOpt = Annotated[bool, typer.Option("--no-input", metavar="", help="Never prompt.")]
+NoInputOpt = Annotated[bool, typer.Option("--no-input", help="Never prompt.")]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -349,15 +339,11 @@ def _version(value: bool) -> None:
 def _main(
     verbose: Annotated[
         bool,
-        typer.Option(
-            "--verbose", "-v", metavar="", help="Show tracebacks (they may show patient data)."
-        ),
+        typer.Option("--verbose", "-v", help="Show tracebacks (they may show patient data)."),
     ] = False,
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", metavar="", callback=_version, is_eager=True, help="Show versions."
-        ),
+        typer.Option("--version", callback=_version, is_eager=True, help="Show versions."),
     ] = False,
 ) -> None:
     _state["verbose"] = verbose
@@ -550,10 +536,10 @@ def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None
 def init(
     folder: Folder,
     no_input: Annotated[
-        bool, typer.Option("--no-input", metavar="", help="Write the template without asking.")
+        bool, typer.Option("--no-input", help="Write the template without asking.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", metavar="", help="Replace an existing patient.toml.")
+        bool, typer.Option("--force", help="Replace an existing patient.toml.")
     ] = False,
 ) -> None:
     """Write a commented patient.toml into FOLDER (asks a few questions on a terminal only)."""
@@ -622,9 +608,7 @@ BatchCacheOpt = Annotated[
     Path | None,
     typer.Option("--cache", metavar="FILE", help=f"Cache file (default: OUTDIR/{CACHE_FILE})."),
 ]
-ForceOpt = Annotated[
-    bool, typer.Option("--force", metavar="", help="Rebuild unchanged patients too.")
-]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild unchanged patients too.")]
 ShardOpt = Annotated[
     str | None, typer.Option("--shard", metavar="K/N", help="Only the K-th of N slices, e.g. 2/8.")
 ]
@@ -641,10 +625,10 @@ SchedulerOpt = Annotated[
     ),
 ]
 BatchStrictOpt = Annotated[
-    bool, typer.Option("--strict", metavar="", help="Exit 1 when a packet misses required items.")
+    bool, typer.Option("--strict", help="Exit 1 when a packet misses required items.")
 ]
 JsonLinesOpt = Annotated[
-    bool, typer.Option("--json", metavar="", help="One JSON line per patient, then a summary.")
+    bool, typer.Option("--json", help="One JSON line per patient, then a summary.")
 ]
 
 
