@@ -148,3 +148,72 @@ def test_rhythm_reports_are_cardiology_not_radiology():
         " 106 beats per minute, occasional premature ventricular contractions.\nIMPRESSION:\nNone."
     )
     assert classify_text(holter).category is Category.CARDIOLOGY
+
+
+def test_the_value_of_a_naming_label_is_the_documents_title():
+    text = (
+        "EXAM:\nRight heart catheterization\nREASON FOR EXAM:\nDyspnea.\nFINDINGS:\n"
+        "Pressures were measured.\nIMPRESSION:\nMild pulmonary hypertension."
+    )
+    result = classify_text(text)
+    assert result.category is Category.CARDIOLOGY
+    assert "title 'heart catheterization'" in result.reason
+    same_line = classify_text("PROCEDURE DONE: Exercise treadmill stress test.\nFINDINGS:\nNone.")
+    assert same_line.category is Category.CARDIOLOGY
+
+
+def test_a_first_line_header_names_the_document():
+    text = "DELIVERY NOTE:\nA healthy infant was born; the placenta was delivered intact."
+    assert classify_text(text).category is Category.PROCEDURE
+    later = "HISTORY:\nCough.\nDELIVERY NOTE:\nSee above."  # not the first line: no title
+    assert "title" not in classify_text(later).reason
+
+
+def test_a_kind_named_inside_the_story_counts_less_than_a_title():
+    text = (
+        "Patient had a normal MRI of the brain two years ago and now has vertigo.\n"
+        "HISTORY OF PRESENT ILLNESS:\nDizzy for a week.\nASSESSMENT:\nVestibular neuritis.\n"
+        "PLAN:\nVestibular therapy."
+    )
+    result = classify_text(text)
+    assert result.category is Category.CLINICAL_NOTE
+    assert "named early 'MRI'" not in result.reason
+
+
+def test_a_result_table_heading_marks_a_lab_printout():
+    text = (
+        "Community Clinic\nResults\nCode | Description | Value | Unit | Reference Range\nA1 | x | 1"
+    )
+    result = classify_text(text)
+    assert result.category is Category.LAB
+    assert "table columns value, unit, reference range" in result.reason
+    prose = "The test result was within the reference range and the value was normal."
+    assert "table columns" not in classify_text(prose).reason
+
+
+def test_one_signal_alone_does_not_decide():
+    result = classify_text("INTERPRETATION:\nThe answers are reassuring.")
+    assert result.category is Category.OTHER
+    assert result.reason.startswith("too few signals to decide (headers interpretation")
+
+
+def test_compound_words_and_specimen_labels_in_other_languages():
+    dutch = "Maagbiopten: chronische gastritis, histologische beeld zonder dysplasie."
+    assert classify_text(dutch).category is Category.PATHOLOGY
+    english = "LEFT BREAST, ULTRASOUND-GUIDED CORE BIOPSY:\nInvasive ductal carcinoma, grade 2."
+    assert classify_text(english).category is Category.PATHOLOGY
+    story = "The patient underwent a core biopsy last week and is recovering well at home."
+    assert classify_text(story).category is not Category.PATHOLOGY
+
+
+def test_a_dense_specialty_vocabulary_outweighs_a_generic_header():
+    text = (
+        "INDICATIONS:\nChest pain.\nMEDICATIONS:\nAspirin.\n"
+        "DESCRIPTION:\nModified Bruce protocol; sinus rhythm at 70 beats per minute; no ST"
+        " depression; atrial fibrillation absent; coronary disease known; left ventricular"
+        " function normal; ejection fraction 55%.\nCONCLUSION:\nNegative for ischemia."
+    )
+    result = classify_text(text)
+    assert result.category is Category.CARDIOLOGY
+    sparse = text.split("DESCRIPTION")[0] + "DESCRIPTION:\nSinus rhythm, no ST depression."
+    assert classify_text(sparse).category is not Category.CARDIOLOGY

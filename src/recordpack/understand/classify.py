@@ -36,6 +36,7 @@ class _Rule:
     headers: re.Pattern[str] | None
     keywords: re.Pattern[str] | None
     names: re.Pattern[str] | None
+    columns: frozenset[str]  # table column headings: "Test | Result | Units | Reference range"
     modalities: frozenset[str]
 
 
@@ -43,29 +44,46 @@ class _Rule:
 class _Rules:
     rules: tuple[_Rule, ...]
     quoting: re.Pattern[str]
+    naming: re.Pattern[str]  # labels whose value names the document: "EXAM:", "PROCEDURE:"
     any_header: re.Pattern[str]
     weights: dict[str, float]
 
 
-def _phrases(words: list[str]) -> str:
-    return "|".join(re.escape(w.strip()) for w in sorted(words, key=len, reverse=True) if w.strip())
+_WORD_START = r"\w*"  # what a "*" phrase may follow: the start of a compound word
+
+
+def _phrases(words: list[str], before: str = "") -> str:
+    """Alternatives, longest first; a leading "*" lets ``before`` come first (see the rules)."""
+    forms = sorted((w.strip() for w in words if w.strip()), key=len, reverse=True)
+    return "|".join(before + re.escape(w[1:]) if w.startswith("*") else re.escape(w) for w in forms)
 
 
 def _anywhere(words: list[str]) -> re.Pattern[str] | None:
-    return re.compile(rf"(?<!\w)(?:{_phrases(words)})(?!\w)", re.I) if words else None
+    """Words anywhere; "*biopten" also ends a compound word ("colonbiopten", "Lungenbiopsie")."""
+    return re.compile(rf"(?<!\w)(?:{_phrases(words, _WORD_START)})(?!\w)", re.I) if words else None
 
 
 def _header(words: list[str]) -> re.Pattern[str] | None:
     """A header: at the start of a line (after an optional number), then a colon or the line end.
 
     Singular and plural both count ("Discharge diagnoses"), and so do joined headers
-    ("CHIEF COMPLAINT/HISTORY OF PRESENT ILLNESS:", "PROGRESS NOTES, 4/16/01:").
+    ("CHIEF COMPLAINT/HISTORY OF PRESENT ILLNESS:", "PROGRESS NOTES, 4/16/01:"). A "*" header
+    ends a longer label and needs its colon: "*biopsy" matches "LEFT BREAST, CORE BIOPSY:".
     """
     if not words:
         return None
-    forms = [form for word in words for form in _numbers(word.strip())]
+    plain = [form for word in words if not word.startswith("*") for form in _numbers(word.strip())]
+    starred = [word for word in words if word.startswith("*")]
     joined = r"(?:\s*[/&,][^:\n]{0,40})?"
-    return re.compile(rf"^\s*(?:\d+[.)]\s*)?(?:{_phrases(forms)}){joined}\s*(?::|$)", re.I)
+    pattern = rf"(?:{_phrases(plain)}){joined}\s*(?::|$)"
+    if starred:
+        pattern += rf"|[^:\n]{{0,60}}?(?<!\w)(?:{_phrases(starred, _WORD_START)})\s*:"
+    return re.compile(rf"^\s*(?:\d+[.)]\s*)?(?:{pattern})", re.I)
+
+
+def _label(words: list[str]) -> re.Pattern[str]:
+    """A label at a line's start followed by a colon: "EXAM:", "Title of operation:"."""
+    return re.compile(rf"^\s*(?:{_phrases(words)})\s*:", re.I)
 
 
 def _numbers(phrase: str) -> list[str]:
@@ -77,7 +95,7 @@ def _numbers(phrase: str) -> list[str]:
     return [phrase, phrase + "s"]
 
 
-_LISTS = ("titles", "headers", "keywords", "names", "modalities")
+_LISTS = ("titles", "headers", "keywords", "names", "columns", "modalities")
 
 
 @cache
@@ -85,7 +103,7 @@ def load_category_rules() -> _Rules:
     """Load and validate the bundled category rules once per process."""
     data = load_rules("categories.toml")
     where = "data/rules/categories.toml"
-    check_keys(data, ("scoring", "quoting", "category"), where)
+    check_keys(data, ("scoring", "quoting", "naming", "category"), where)
     scoring = require(data, "scoring", dict, where)
     rules = []
     all_headers: list[str] = []
@@ -109,6 +127,7 @@ def load_category_rules() -> _Rules:
                 headers=_header(lists["headers"]),
                 keywords=_anywhere(lists["keywords"]),
                 names=_anywhere(lists["names"]),
+                columns=frozenset(c.lower() for c in lists["columns"]),
                 modalities=frozenset(m.upper() for m in lists["modalities"]),
             )
         )
@@ -119,9 +138,10 @@ def load_category_rules() -> _Rules:
     weights = {k: float(v) for k, v in scoring.items()}
     pattern = _header(quoting)
     assert pattern is not None  # noqa: S101 - validated non-empty above
+    naming = _label(require(require(data, "naming", dict, where), "headers", list, where))
     any_header = _header(all_headers)
     assert any_header is not None  # noqa: S101
-    return _Rules(tuple(rules), pattern, any_header, weights)
+    return _Rules(tuple(rules), pattern, naming, any_header, weights)
 
 
 def classify_text(text: str, name: str = "") -> Classification:
@@ -130,29 +150,34 @@ def classify_text(text: str, name: str = "") -> Classification:
     w = config.weights
     lines = [line.strip() for line in text.splitlines()]
     quoted = _quoted_lines(lines, config)
-    title_zone = [(n, line) for n, line in enumerate(lines[: int(w["title_lines"])]) if line]
-    name_hint = _name_words(name)
+    candidates = _title_candidates(lines, config, int(w["title_lines"]))
 
-    scored: list[tuple[float, int, Category, list[str], str]] = []
+    scored: list[tuple[float, int, Category, list[str], str, int]] = []
     first_title = ""
     for order, rule in enumerate(config.rules):
-        score, signals, title = _score(rule, lines, quoted, title_zone, w)
+        score, signals, title, evidence = _score(rule, lines, quoted, candidates, w)
         first_title = first_title or title
-        scored.append((score, -order, rule.category, signals, title))
-    score, _, category, signals, title = max(scored)
+        scored.append((score, -order, rule.category, signals, title, evidence))
+    score, _, category, signals, title, evidence = max(scored)
 
-    if score >= w["minimum"]:
+    # One header or one word alone is a coincidence, not a category; a title is enough.
+    if score >= w["minimum"] and (evidence > 1 or score >= w["title"]):
         confidence = "high" if score >= w["title"] else "medium"
         return Classification(category, "; ".join(signals), confidence, title or first_title)
     for rule in config.rules:
-        if rule.names and (m := rule.names.search(name_hint)):
+        if rule.names and (m := rule.names.search(_name_words(name))):
             return Classification(
                 rule.category,
                 f"name '{m.group(0)}' (a hint only: the text says too little)",
                 "low",
                 first_title,
             )
-    reason = "no text to read" if not text.strip() else "no category signals in the text"
+    if not text.strip():
+        reason = "no text to read"
+    elif score > 0:
+        reason = f"too few signals to decide ({'; '.join(signals)})"
+    else:
+        reason = "no category signals in the text"
     return Classification(Category.OTHER, reason, "low", first_title)
 
 
@@ -165,43 +190,108 @@ def _score(
     rule: _Rule,
     lines: list[str],
     quoted: list[bool],
-    title_zone: list[tuple[int, str]],
+    candidates: list[tuple[float, int, str]],
     w: dict[str, float],
-) -> tuple[float, list[str], str]:
+) -> tuple[float, list[str], str, int]:
+    """The rule's score, the signals behind it, the title line, and how many signals there are."""
     score = 0.0
     signals: list[str] = []
-    line, phrase = _own_title(rule.titles, title_zone) if rule.titles else ("", "")
+    evidence = 0
+    weight, line, phrase = _own_title(rule.titles, candidates) if rule.titles else (0, "", "")
     if phrase:
-        score += w["title"]
-        signals.append(f"title '{phrase}'")
-    title = line if _looks_like_a_title(line) else ""  # a sentence names the kind, not a title
+        score += w["title"] * weight
+        evidence += 1
+        signals.append(f"title '{phrase}'" if weight == 1 else f"named early '{phrase}'")
+    # a sentence, or a line inside a section, names the kind, not the title
+    title = line if weight == 1 and _looks_like_a_title(line) else ""
     if rule.headers and (found := _weights(rule.headers, lines, quoted, w, header=True)):
         score += w["header"] * rule.header_weight * sum(found.values())
+        evidence += len(found)
         signals.append("headers " + ", ".join(sorted(found)))
+    if rule.columns and len(columns := _table_heading(rule.columns, lines)) > 1:
+        score += w["header"] * rule.header_weight
+        evidence += len(columns)
+        signals.append("table columns " + ", ".join(columns))
     if rule.keywords and (words := _weights(rule.keywords, lines, quoted, w, header=False)):
-        best = sorted(words.values(), reverse=True)[: int(w["keyword_cap"])]
-        score += w["keyword"] * sum(best)
+        best = sorted(words.values(), reverse=True)
+        cap = int(w["keyword_cap"])  # a specialty's vocabulary adds up, with diminishing returns
+        score += w["keyword"] * (sum(best[:cap]) + w["keyword_extra"] * sum(best[cap : 2 * cap]))
+        evidence += len(words)
         signals.append("words " + ", ".join(sorted(words)[:6]))
-    return score, signals, title
+    return score, signals, title, evidence
 
 
-def _own_title(titles: re.Pattern[str], title_zone: list[tuple[int, str]]) -> tuple[str, str]:
-    """The line in the document's first lines that names its kind, and the phrase, or "".
+_CAPS_HEAD = re.compile(r"^(?:\d+[.)]\s*)?([A-Z0-9][A-Z0-9 /&()'.-]{2,60}?)\s*[:,]")
+
+
+_CELLS = re.compile(r"\s*(?:\||\t|\s{2,})\s*")
+
+
+def _table_heading(columns: frozenset[str], lines: list[str]) -> list[str]:
+    """The known column headings of the first table heading row that has two or more of them.
+
+    A row of cells ("Test | Value | Reference Range | Flag") is how a result table starts,
+    whatever the portal; the cells must be the headings exactly, not words inside a sentence.
+    """
+    for line in lines:
+        cells = [c.lower().strip(" :") for c in _CELLS.split(line)]
+        if len(found := [c for c in cells if c in columns]) > 1:
+            return found
+    return []
+
+
+def _title_candidates(lines: list[str], config: _Rules, zone: int) -> list[tuple[float, int, str]]:
+    """The lines that may carry the document's own name: (weight, line number, text).
+
+    A document names itself before its first section ("SURGICAL PATHOLOGY REPORT"), in a first
+    line that is itself a header ("DELIVERY NOTE:", "2-D ECHOCARDIOGRAM, ..."), or in the value
+    of a naming label near the top ("EXAM: Left heart catheterization"). A kind named in a
+    sentence or inside an early section ("Transthoracic echocardiogram was performed") is a
+    weaker sign: it may be the story ("Patient had a normal MRI ..."), so it counts half.
+    """
+    found: list[tuple[float, int, str]] = []
+    opened = False  # a section has begun: plain lines are no longer titles
+    first = True
+    for n, line in enumerate(lines[:zone]):
+        if not line:
+            continue
+        head = _CAPS_HEAD.match(line)
+        is_header = bool(head or config.any_header.match(line) or config.quoting.match(line))
+        if head and first:
+            found.append((1.0, n, head.group(1)))
+        if (naming := config.naming.match(line)) is not None:
+            found.append((1.0, n, line[naming.end() :].strip(" :") or _next_line(lines, n)))
+        elif not is_header:
+            own = not opened and _looks_like_a_title(line)
+            found.append((1.0 if own else 0.5, n, line))
+        opened = opened or is_header
+        first = False
+    return found
+
+
+def _next_line(lines: list[str], n: int) -> str:
+    return next((line for line in lines[n + 1 : n + 4] if line), "")
+
+
+def _own_title(
+    titles: re.Pattern[str], candidates: list[tuple[float, int, str]]
+) -> tuple[float, str, str]:
+    """The candidate that names the document's kind: (weight, line, phrase), or nothing.
 
     The title has no "label:" and is often in capitals: "SURGICAL PATHOLOGY REPORT" rather
     than a letterhead that mentions "Anatomic Pathology", or "Comparison: prior mammogram".
     Title-like lines win over sentences that name the kind ("This is a consultation.").
     """
     matches = [
-        (_looks_like_a_title(line), line.isupper(), len(m.group(0)) / len(line), -n, line,
-         m.group(0))
-        for n, line in title_zone
-        if len(line) <= 100 and ":" not in line and (m := titles.search(line))
+        (weight, _looks_like_a_title(line), line.isupper(), len(m.group(0)) / len(line), -n,
+         line, m.group(0))
+        for weight, n, line in candidates
+        if len(line) <= 100 and (m := titles.search(line))
     ]  # fmt: skip
     if not matches:
-        return "", ""
-    *_, title, phrase = max(matches)
-    return title, phrase
+        return 0.0, "", ""
+    best = max(matches)
+    return best[0], best[-2], best[-1]
 
 
 def _looks_like_a_title(line: str) -> bool:
