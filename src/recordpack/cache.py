@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import os
 import sqlite3
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,17 @@ from recordpack.models import (
     Source,
 )
 
-SCHEMA = f"recordpack-cache-3:{__version__}"  # a new version reads files again
+
+def _rules_digest() -> str:
+    """A digest of the bundled rules: a changed rule file understands files afresh."""
+    digest = hashlib.sha256()
+    for entry in sorted((resources.files("recordpack") / "data" / "rules").iterdir(), key=str):
+        digest.update(entry.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# a new version, or new rules, read and understand files again
+SCHEMA = f"recordpack-cache-4:{__version__}:{_rules_digest()}"
 
 
 class ScanCache:

@@ -24,7 +24,7 @@ class Kind(StrEnum):
 
 IMAGE_KINDS = frozenset({Kind.JPEG, Kind.PNG, Kind.TIFF, Kind.HEIC})
 # Dates a file carries about itself (made, downloaded, photographed), not about the care:
-FILE_DATE_SOURCES = ("pdf:", "exif:", "cda:created")
+FILE_DATE_SOURCES = ("pdf:", "exif:", "cda:created", "fhir:timestamp", "fhir:indexed")
 
 
 class Category(StrEnum):
@@ -173,7 +173,7 @@ class Reading:
     encapsulated: bool = False  # a PDF report wrapped in DICOM
     pixels: tuple[int, int] | None = None  # width and height of a photo or scan
     ocr: OcrText | None = None
-    doc_type: str = ""  # the LOINC document code an export states (C-CDA)
+    doc_type: str = ""  # the type an export states: LOINC code, "v2-0074 RAD" or "FHIR"
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,11 @@ def looks_like_cda(head: bytes) -> bool:
 
 @cache
 def document_types() -> dict[str, str]:
-    """LOINC document code -> category."""
-    return {str(k): str(v) for k, v in load_rules("document-types.toml")["loinc"].items()}
+    """Stated document type (a LOINC code, or "v2-0074 RAD") -> category."""
+    rules = load_rules("document-types.toml")
+    types = {str(k): str(v) for k, v in rules["loinc"].items()}
+    services = rules.get("diagnostic-service", {})
+    return types | {f"v2-0074 {k}": str(v) for k, v in services.items()}
 
 
 def read_cda(data: bytes) -> Reading:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from recordpack.errors import ReadError, described
 from recordpack.models import Found, Kind, Outcome, Problem, Reading, Severity, Source
 from recordpack.patient import PATIENT_FILE
-from recordpack.read import cda, dicom, image, pdf, text
+from recordpack.read import cda, dicom, fhir, image, pdf, text
 from recordpack.read.sniff import HEAD_SIZE, sniff
 from recordpack.read.walk import os_problem
 from recordpack.sources import MAX_MEMBER_BYTES
@@ -68,6 +68,14 @@ def read_file(kind: Kind, stream: BinaryIO, size: int, *, password: str | None =
             stream.seek(0)
             if cda.looks_like_cda(head):
                 return cda.read_cda(stream.read(text.MAX_XML_BYTES))
+            if fhir.looks_like_fhir(head):
+                if size > text.MAX_XML_BYTES:
+                    raise ReadError(
+                        f"a FHIR export of {size // 2**20} MB, larger than the"
+                        f" {text.MAX_XML_BYTES // 2**20} MB read as one record",
+                        "export the records one by one from the portal, or as PDF",
+                    )
+                return fhir.read_fhir(stream.read(text.MAX_XML_BYTES))
             return text.read_text(stream)
         case _:
             raise ReadError(f"no reader for {kind}")

@@ -70,8 +70,8 @@ def _classify_and_date(found: Found, date_order: DateOrder) -> list[Any]:
     reading, name = found.reading, found.source.path
     result = classify_text(reading.text, name)
     if stated := document_types().get(reading.doc_type):  # an export says what it is
-        result = Classification(Category(stated), f"document type LOINC {reading.doc_type}",
-                                "high", result.title)  # fmt: skip
+        code = reading.doc_type if " " in reading.doc_type else f"LOINC {reading.doc_type}"
+        result = Classification(Category(stated), f"document type {code}", "high", result.title)
     reason = result.reason
     if reading.scanned and not reading.text.strip():
         reason = f"scanned page without a text layer (OCR not available); {reason}"
