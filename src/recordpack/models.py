@@ -24,7 +24,15 @@ class Kind(StrEnum):
 
 IMAGE_KINDS = frozenset({Kind.JPEG, Kind.PNG, Kind.TIFF, Kind.HEIC})
 # Dates a file carries about itself (made, downloaded, photographed), not about the care:
-FILE_DATE_SOURCES = ("pdf:", "exif:", "cda:created", "fhir:timestamp", "fhir:indexed")
+# dates that say when a file was made, not when care happened
+FILE_DATE_SOURCES = (
+    "pdf:",
+    "exif:",
+    "cda:created",
+    "fhir:timestamp",
+    "fhir:indexed",
+    "xdm:created",
+)
 
 
 class Category(StrEnum):

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from recordpack.context import Context
 from recordpack.errors import InputFolderError
 from recordpack.models import Outcome, Problem, Severity
+from recordpack.read import xdm
 from recordpack.read.files import media_files, media_problem, read_disk_file
 from recordpack.read.ocr import apply_ocr
-from recordpack.read.walk import walk
+from recordpack.read.walk import os_problem, walk
 
 PARALLEL_AFTER = 200  # files: below this, starting worker processes costs more than it saves
 _CHUNK = 32  # files per task sent to a worker, so that messages stay few
@@ -52,9 +53,24 @@ def read_folder(ctx: Context) -> Outcome:
         collected.merge(outcome)
         ctx.report(done, len(files), "reading files")
     collected.problems.extend(_check_dicomdirs(collected))
+    collected.problems.extend(_xdm_on_disk(base, media, collected))
     if ctx.options.ocr_lang:
         collected.problems.extend(apply_ocr(ctx, collected.found, ctx.options.ocr_lang))
     return collected
+
+
+def _xdm_on_disk(base: Path, media: set[str], collected: Outcome) -> list[Problem]:
+    """Titles and dates from the indexes of IHE XDM media copied into the folder."""
+    problems: list[Problem] = []
+    for rel in sorted(m for m in media if xdm.METADATA.search(m)):
+        try:
+            with (base / rel).open("rb") as fh:
+                entries, found = xdm.read_metadata(fh.read(xdm.MAX_METADATA_BYTES), rel)
+        except OSError as exc:
+            problems.append(os_problem(rel, exc, "file"))
+            continue
+        problems += found + xdm.annotate(collected.found, entries, None)
+    return problems
 
 
 def _read_files(

@@ -6,6 +6,7 @@ size are refused. Every file ends as a :class:`~recordpack.models.Found` or a pr
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -18,7 +19,7 @@ from typing import BinaryIO
 from recordpack.errors import ReadError, described
 from recordpack.models import Found, Kind, Outcome, Problem, Reading, Severity, Source
 from recordpack.patient import PATIENT_FILE
-from recordpack.read import cda, dicom, fhir, image, pdf, text
+from recordpack.read import cda, dicom, fhir, image, pdf, text, xdm
 from recordpack.read.sniff import HEAD_SIZE, sniff
 from recordpack.read.walk import os_problem
 from recordpack.sources import MAX_MEMBER_BYTES
@@ -28,9 +29,6 @@ MAX_ARCHIVE_BYTES = 8 * 1024 * 1024 * 1024  # total uncompressed size of one zip
 MAX_RATIO = 100  # compression ratio above which a large member is a zip bomb
 MAX_ZIP_DEPTH = 3  # zips inside zips, as portals sometimes produce
 _JUNK = re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini|\._[^/]*|__MACOSX(/.*)?)$", re.I)
-
-
-_XDM_METADATA = re.compile(r"(?:^|/)IHE_XDM/[^/]+/METADATA\.XML$", re.I)
 
 
 def media_files(names: list[str]) -> set[str]:
@@ -46,7 +44,7 @@ def media_files(names: list[str]) -> set[str]:
     }
     beside = {f"{root}/{name}" if root else name for root in roots
               for name in ("README.TXT", "INDEX.HTM")}  # fmt: skip
-    return {n for n in names if _XDM_METADATA.search(n) or n.upper() in beside}
+    return {n for n in names if xdm.METADATA.search(n) or n.upper() in beside}
 
 
 def media_problem(where: str) -> Problem:
@@ -198,6 +196,7 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
             "extract it with your file manager and scan the extracted folder",
         )
     media = media_files([m.filename.replace("\\", "/") for m in members])
+    start, index = len(out.found), dict[str, xdm.Entry]()
     with zf:
         for info in sorted(members, key=lambda m: m.filename):
             if info.is_dir():
@@ -206,6 +205,7 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
             name = info.filename.replace("\\", "/")
             if name in media:
                 out.problems.append(media_problem(f"{where}!{name}"))
+                index |= _xdm_index(name, zf, info, where, out)
                 continue
             try:
                 data = _member_bytes(name, zf, info)
@@ -220,6 +220,26 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
             out.bytes_seen += len(data)
             digest = hashlib.sha256(data).hexdigest()
             _read_stream(name, where, io.BytesIO(data), len(data), digest, out, password, depth + 1)
+    if index:  # after the loop: an index may come before or after the files it lists
+        tail = out.found[start:]
+        out.problems += xdm.annotate(tail, index, where)
+        out.found[start:] = tail
+
+
+def _xdm_index(
+    name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, out: Outcome
+) -> dict[str, xdm.Entry]:
+    """An XDM submission set's index inside a zip; other media files give nothing."""
+    if not xdm.METADATA.search(name):
+        return {}
+    try:
+        data = _member_bytes(name, zf, info) or b""
+    except ReadError as exc:
+        out.problems.append(Problem(f"{where}!{name}", exc.severity, exc.message, exc.hint))
+        return {}
+    entries, problems = xdm.read_metadata(data, name)
+    out.problems += [dataclasses.replace(p, path=f"{where}!{name}") for p in problems]
+    return entries
 
 
 def _member_bytes(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
