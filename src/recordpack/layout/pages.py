@@ -47,12 +47,12 @@ def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) 
         case Kind.PDF:
             pdf = _plain_pdf(data, password)
             return add_text_layers(pdf, layers) if layers else pdf
-        case Kind.DICOM:  # a PDF report wrapped in DICOM
+        case Kind.DICOM if item.encapsulated:  # a PDF report wrapped in DICOM
             import pydicom
 
             ds = pydicom.dcmread(io.BytesIO(data), force=True)
             return _plain_pdf(bytes(ds.EncapsulatedDocument).rstrip(b"\0"), password)
-        case Kind.TEXT:
+        case Kind.TEXT | Kind.DICOM:  # text, or a structured report's content as text
             return cover.render_text(item, options.template_dir)
         case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:
             return image_pages(data, paper=options.paper or default_paper(), layers=layers)

@@ -37,7 +37,8 @@ def document_types() -> dict[str, str]:
     rules = load_rules("document-types.toml")
     types = {str(k): str(v) for k, v in rules["loinc"].items()}
     services = rules.get("diagnostic-service", {})
-    return types | {f"v2-0074 {k}": str(v) for k, v in services.items()}
+    others = {str(k): str(v) for k, v in rules.get("other", {}).items()}
+    return types | {f"v2-0074 {k}": str(v) for k, v in services.items()} | others
 
 
 def read_cda(data: bytes) -> Reading:

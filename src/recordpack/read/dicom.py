@@ -19,6 +19,7 @@ from pydicom.tag import Tag
 
 from recordpack.errors import ReadError
 from recordpack.models import DicomHeader, Kind, Reading
+from recordpack.read import sr
 
 _TAGS = [
     "SpecificCharacterSet",
@@ -71,6 +72,8 @@ def read_dicom_headers(stream: BinaryIO, size: int) -> Reading:
     value = _Values(ds)
     if value("SOPClassUID") == _ENCAPSULATED_PDF and "EncapsulatedDocument" in ds:
         return _encapsulated_pdf(ds)
+    if sr.is_structured_report(value("SOPClassUID")):
+        return _structured_report(stream)
 
     study_uid = value("StudyInstanceUID")
     sop_uid = value("SOPInstanceUID")
@@ -117,6 +120,28 @@ def _encapsulated_pdf(ds: pydicom.Dataset) -> Reading:
         scanned=inner.scanned,
         active_content=inner.active_content,
         encapsulated=True,
+    )
+
+
+def _structured_report(stream: BinaryIO) -> Reading:
+    """A report stored as DICOM SR: a document with a text page, dated by its study."""
+    ds, title, lines, notices = sr.read_sr(stream)
+    value = _Values(ds)
+    head = [title.upper()]
+    family, _, given = value("PatientName").partition("^")  # DICOM: Family^Given^Middle
+    if name := " ".join(f"{given.replace('^', ' ')} {family}".split()):
+        head.append(f"Patient: {name}")
+    if birth := parse_da(value("PatientBirthDate")):
+        head.append(f"Date of birth: {birth.isoformat()}")
+    if exam := value("StudyDescription"):
+        head.append(f"Exam: {exam}")
+    return Reading(
+        kind=Kind.DICOM,
+        text="\n".join(head + lines),
+        title=exam or title,
+        dates={f"dicom:{tag}": d for tag in _DATE_TAGS if (d := parse_da(value(tag)))},
+        doc_type="DICOM SR",
+        warnings=notices,
     )
 
 
