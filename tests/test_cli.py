@@ -251,3 +251,13 @@ def test_build_and_check_use_the_clinic_config_below_the_flags(
     missing = runner.invoke(app, ["build", str(records), "-o", str(tmp_path / "q.pdf"),
                                   "--template", str(tmp_path / "nope")])  # fmt: skip
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_limits_are_raised_by_name_and_bad_ones_are_usage_errors(tmp_path: Path):
+    write_pdf(tmp_path / "long.pdf", LAB, pages=3)
+    unknown = run("scan", str(tmp_path), "--limit", "bytes=5")
+    assert unknown.returncode == 2 and "unknown limit 'bytes'" in unknown.stderr
+    assert run("scan", str(tmp_path), "--limit", "pages=lots").returncode == 2
+    low = json.loads(run("scan", str(tmp_path), "--json", "--no-ocr", "--limit", "pages=2").stdout)
+    [problem] = low["problems"]
+    assert "3 pages" in problem["message"] and "--limit pages=20" in problem["hint"]

@@ -1,15 +1,18 @@
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
+from recordpack.cache import ScanCache
 from recordpack.models import Severity
-from recordpack.options import ReadOptions
+from recordpack.options import Limits, ReadOptions
 from recordpack.pipeline import scan_folder
-from recordpack.read.files import read_disk_file
+from recordpack.read.files import read_disk_file, time_limit
 from tests.builders import (
     LAB,
     dicom_bytes,
@@ -108,7 +111,7 @@ def test_a_damaged_file_is_a_problem_never_a_crash(seed: str, edits, cut: float)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "record"
         path.write_bytes(bytes(data))
-        outcome = read_disk_file("record", path, None)
+        outcome = read_disk_file("record", path, ReadOptions())
     assert outcome.found or outcome.problems  # in the record set, or listed with a reason
     for problem in outcome.problems:
         assert problem.message and problem.path.startswith("record")
@@ -122,7 +125,7 @@ def test_a_reader_crashing_is_a_problem_for_that_file(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(files.pdf, "read_pdf", crash)
     (tmp_path / "a.pdf").write_bytes(pdf_bytes(LAB))
-    [problem] = read_disk_file("a.pdf", tmp_path / "a.pdf", None).problems
+    [problem] = read_disk_file("a.pdf", tmp_path / "a.pdf", ReadOptions()).problems
     assert "pdf reader failed on it (IndexError)" in problem.message
     assert "Whitfield" not in problem.message  # what a parser says may quote the record
 
@@ -132,7 +135,7 @@ def test_found_by_the_property_test_a_dicom_pydicom_cannot_decode(tmp_path: Path
     data = bytearray(dicom_bytes())
     data[int(0.13671875 * (len(data) - 1))] = 0x04
     (tmp_path / "IM1").write_bytes(bytes(data))
-    [problem] = read_disk_file("IM1", tmp_path / "IM1", None).problems
+    [problem] = read_disk_file("IM1", tmp_path / "IM1", ReadOptions()).problems
     assert problem.severity is Severity.ERROR and "dicom reader failed" in problem.message
 
 
@@ -164,3 +167,59 @@ def test_the_index_files_of_an_xdm_export_are_not_records(tmp_path: Path):
         assert item.title == "Operative Report"
         notes = [p for p in inventory.problems if "IHE XDM" in p.message]
         assert len(notes) == 3 and all(p.severity is Severity.INFO for p in notes)
+
+
+def limited(**limits: int) -> ReadOptions:
+    return ReadOptions(ocr_lang=None, limits=Limits(**limits))
+
+
+def test_a_zip_with_more_members_than_the_limit_is_listed_with_how_to_raise_it(tmp_path: Path):
+    members = {f"lab{n}.pdf": pdf_bytes(LAB) for n in range(6)}
+    (tmp_path / "portal.zip").write_bytes(zip_bytes(members))
+    inventory = scan_folder(tmp_path, limited(members=5))
+    [problem] = inventory.problems
+    assert problem.path == "portal.zip" and "6 files" in problem.message
+    assert "--limit members=50" in problem.hint and not inventory.items
+    assert len(scan_folder(tmp_path, limited(members=6)).items) == 1  # identical: counted once
+
+
+def test_an_overlapping_zip_bomb_is_refused_as_a_whole(tmp_path: Path):
+    """Members each under the per-member ratio check, together 1000:1."""
+    members = {f"part{n}.txt": b"\0" * (9 * 2**20) for n in range(12)}
+    (tmp_path / "export.zip").write_bytes(zip_bytes(members))
+    before = tree_hashes(tmp_path)
+    [problem] = scan_folder(tmp_path, ReadOptions(ocr_lang=None)).problems
+    assert "zip bomb" in problem.message and problem.path == "export.zip"
+    assert tree_hashes(tmp_path) == before
+
+
+def test_documents_past_the_page_and_pixel_limits_are_listed(tmp_path: Path):
+    (tmp_path / "long.pdf").write_bytes(pdf_bytes(LAB, pages=3))
+    Image.new("L", (2000, 1000), 255).save(tmp_path / "huge.png")
+    problems = problems_by_path(scan_folder(tmp_path, limited(pages=2, megapixels=1)))
+    assert "3 pages" in problems["long.pdf"].message
+    assert "--limit pages=20" in problems["long.pdf"].hint
+    assert "more than 1 megapixels" in problems["huge.png"].message
+    assert "--limit megapixels=10" in problems["huge.png"].hint
+    assert not scan_folder(tmp_path, limited(pages=3, megapixels=2)).problems
+
+
+def test_a_limited_file_is_read_again_once_the_limit_is_raised(tmp_path: Path):
+    records, cache = tmp_path / "r", tmp_path / "cache.sqlite"
+    records.mkdir()
+    (records / "long.pdf").write_bytes(pdf_bytes(LAB, pages=3))
+    first = scan_folder(records, limited(pages=2), cache=ScanCache(cache))
+    assert not first.items
+    assert len(scan_folder(records, limited(pages=3), cache=ScanCache(cache)).items) == 1
+
+
+def test_the_time_limit_stops_a_runaway_parser():
+    start = time.monotonic()
+    with pytest.raises(BaseException) as stopped, time_limit(1):
+        while True:
+            pass
+    assert not isinstance(stopped.value, Exception)  # passes through parsers' catch-alls
+    assert time.monotonic() - start < 5
+    with time_limit(1):
+        pass
+    time.sleep(1.2)  # disarmed when the block ends: nothing fires later

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from recordpack.cache import ScanCache
 from recordpack.layout.scans import image_pages
 from recordpack.models import Category, Kind, Severity
+from recordpack.options import Limits, ReadOptions
 from recordpack.pipeline import scan_folder
 from recordpack.read import tesseract as ocr
 from tests.builders import REPORT, fax_tiff, phone_photo_jpeg, require_tool, scan_image
@@ -159,3 +160,14 @@ def test_iphone_heic_photos_are_read_and_placed(tmp_path: Path):
         [pdftotext, str(packet), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Hemoglobin" in text
+
+
+def test_only_the_first_pages_of_a_very_long_scan_get_ocr(tmp_path: Path):
+    (tmp_path / "fax.tif").write_bytes(fax_tiff([PATHOLOGY, ["Page 2"], ["Page 3"]]))
+    options = ReadOptions(limits=Limits(ocr_pages=2))
+    inventory = scan_folder(tmp_path, options)
+    [item] = inventory.items
+    assert item.ocr is not None and sorted(item.ocr.layers) == [0, 1]
+    [warning] = inventory.problems
+    assert "first 2 of its 3 pages" in warning.message
+    assert "--limit ocr_pages=20" in warning.hint

@@ -21,7 +21,7 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from recordpack.checklist import Status
 from recordpack.config import Config
 from recordpack.errors import RecordpackError, RuleDataError
 from recordpack.models import Severity
-from recordpack.options import BuildOptions, Order, Profile, ReadOptions
+from recordpack.options import BuildOptions, Limits, Order, Profile, ReadOptions
 from recordpack.patient import resolve_patient
 from recordpack.pipeline import build_packet
 from recordpack.results import BatchResult, BuildResult, JobResult
@@ -71,6 +71,7 @@ class Settings:
     encrypt_password: str | None = None
     password: str | None = None
     ocr_lang: str | None = "eng"
+    limits: Limits = field(default_factory=Limits)
 
 
 def read_jobs(source: Path) -> list[Job]:
@@ -215,6 +216,7 @@ def _options(job: Job, settings: Settings) -> BuildOptions:
             date_order=config.date_order,
             password=settings.password,
             ocr_lang=settings.ocr_lang,
+            limits=settings.limits,
             workers=1,  # the batch's parallelism is one job per worker; more would oversubscribe
         ),
         checklist=patient.condition or None,

@@ -33,7 +33,7 @@ from recordpack.checklist import bundled_checklists, load_checklist
 from recordpack.config import Config, load_config
 from recordpack.errors import ExitCode, OutputError, RecordpackError, UsageError
 from recordpack.models import DateOrder, Timeline
-from recordpack.options import BuildOptions, Order, Paper, Profile, ReadOptions, today
+from recordpack.options import BuildOptions, Limits, Order, Paper, Profile, ReadOptions, today
 from recordpack.outputs import write_atomically
 from recordpack.patient import PATIENT_FILE, parse_patient, patient_template, resolve_patient
 from recordpack.pipeline import build_packet, check_records, scan_folder
@@ -149,6 +149,14 @@ OcrLangOpt = Annotated[
     typer.Option("--ocr-lang", metavar="LANG", help="Tesseract languages for scans, e.g. eng+deu."),
 ]
 NoOcrOpt = Annotated[bool, typer.Option("--no-ocr", help="Do not read scans with Tesseract.")]
+LimitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        metavar="NAME=N",
+        help="Raise a per-file limit: seconds, members, depth, megapixels, pages, ocr_pages.",
+    ),
+]
 CacheOpt = Annotated[
     Path | None,
     typer.Option(
@@ -291,6 +299,7 @@ _SHARED: dict[str, tuple[object, object]] = {  # name: (annotation, default)
     "quiet": (QuietOpt, False),
     "ocr_lang": (OcrLangOpt, "eng"),
     "no_ocr": (NoOcrOpt, False),
+    "limit": (LimitOpt, None),
     "cache": (CacheOpt, None),
     "no_cache": (NoCacheOpt, False),
     "config_file": (ConfigOpt, None),
@@ -316,7 +325,9 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
         v = {name: kwargs.pop(name) for name in _SHARED}
         config = load_config(v["config_file"])  # a flag beats the config file's value
         ocr_lang = None if v["no_ocr"] else v["ocr_lang"]
-        read = ReadOptions(v["date_order"] or config.date_order, v["password"], ocr_lang)
+        limits = Limits.parse(v["limit"] or [])
+        read = ReadOptions(v["date_order"] or config.date_order, v["password"], ocr_lang,
+                           limits=limits)  # fmt: skip
         quiet = v["quiet"] or v["json_out"]
         how = FolderOptions(read, config, v["json_out"], quiet, v["cache"], v["no_cache"])
         command(**kwargs, how=how)
@@ -649,6 +660,7 @@ def batch(
     quiet: QuietOpt = False,
     ocr_lang: OcrLangOpt = "eng",
     no_ocr: NoOcrOpt = False,
+    limit: LimitOpt = None,
 ) -> None:
     """Build one packet per patient, in parallel; unchanged patients are skipped."""
     if executor is Executor.DASK and not scheduler:
@@ -662,7 +674,8 @@ def batch(
     settings = Settings(outdir=str(outdir.absolute()),
                         cache=str((cache or outdir / CACHE_FILE).absolute()), config=config,
                         force=force, encrypt_password=_config_password(config), password=password,
-                        ocr_lang=None if no_ocr else ocr_lang)  # fmt: skip
+                        ocr_lang=None if no_ocr else ocr_lang,
+                        limits=Limits.parse(limit or []))  # fmt: skip
     with console.batch_progress(len(todo), quiet or json_out) as advance:
 
         def on_result(result: JobResult) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from recordpack.errors import UsageError
 from recordpack.models import DateOrder
 from recordpack.patient import Patient
 
@@ -33,6 +34,44 @@ class Paper(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """How much one input file may ask of the machine; past a limit it is listed, not read.
+
+    Hostile or broken files (a zip of 100,000 members, a 5,000-page fax, a parser caught in a
+    loop) must not stall a run or exhaust memory. Each limit has a name the ``--limit NAME=N``
+    option and the problem message share, so a person with a real, huge record can raise it.
+    """
+
+    seconds: int = 60  # reading one file (a zip with all its members)
+    members: int = 10_000  # files in one zip
+    depth: int = 3  # zips inside zips
+    megapixels: int = 100  # one image or scan page: 100 MP decodes to 300 MB of RGB
+    pages: int = 2_000  # pages of one document placed in the packet
+    ocr_pages: int = 300  # pages of one scanned document sent to OCR
+
+    @classmethod
+    def parse(cls, settings: list[str]) -> Limits:
+        """``["seconds=120", "pages=5000"]`` -> Limits; unknown names and bad numbers raise."""
+        known = {f: getattr(cls(), f) for f in cls.__slots__}
+        values: dict[str, int] = {}
+        for setting in settings:
+            name, _, number = setting.partition("=")
+            name = name.strip().replace("-", "_")
+            if name not in known:
+                raise UsageError(
+                    f"--limit {setting}: unknown limit {name!r}; known: {', '.join(known)}"
+                )
+            if not number.strip().isdigit() or int(number) < 1:
+                raise UsageError(f"--limit {setting}: give a whole number above 0, e.g. {name}=10")
+            values[name] = int(number)
+        return cls(**values)
+
+    def hint(self, name: str, advice: str) -> str:
+        """What to do about a file past limit ``name``: the advice, or raise the limit."""
+        return f"{advice}, or raise the limit with --limit {name}={getattr(self, name) * 10}"
+
+
+@dataclass(frozen=True, slots=True)
 class ReadOptions:
     """How to read a folder: every command that scans one shares these."""
 
@@ -40,6 +79,7 @@ class ReadOptions:
     password: str | None = None  # for encrypted source PDFs
     ocr_lang: str | None = "eng"  # None: no OCR
     workers: int | None = None  # processes reading files; batch runs one per job instead
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True, slots=True)

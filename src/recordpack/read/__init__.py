@@ -48,7 +48,7 @@ def read_folder(ctx: Context) -> Outcome:
         outcome = known.get(path)
         if outcome is None:
             outcome = fresh[rel]
-            if ctx.cache:
+            if ctx.cache and not _limited(outcome):
                 ctx.cache.store(path, bool(password), outcome)
         collected.merge(outcome)
         ctx.report(done, len(files), "reading files")
@@ -57,6 +57,11 @@ def read_folder(ctx: Context) -> Outcome:
     if ctx.options.ocr_lang:
         collected.problems.extend(apply_ocr(ctx, collected.found, ctx.options.ocr_lang))
     return collected
+
+
+def _limited(outcome: Outcome) -> bool:
+    """A file stopped at a limit is read again next time: the limit may have been raised."""
+    return any("--limit" in p.hint for p in outcome.problems)
 
 
 def _xdm_on_disk(base: Path, media: set[str], collected: Outcome) -> list[Problem]:
@@ -80,14 +85,15 @@ def _read_files(
     count = ctx.options.workers or os.cpu_count() or 1
     if count <= 1 or len(todo) < PARALLEL_AFTER:
         for rel, path in todo:
-            yield read_disk_file(rel, path, password)
+            yield read_disk_file(rel, path, ctx.options)
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=count) as pool:
         rels = [rel for rel, _ in todo]
         paths = [path for _, path in todo]
-        yield from pool.map(read_disk_file, rels, paths, [password] * len(todo), chunksize=_CHUNK)
+        options = [ctx.options] * len(todo)
+        yield from pool.map(read_disk_file, rels, paths, options, chunksize=_CHUNK)
 
 
 def _check_dicomdirs(collected: Outcome) -> Iterator[Problem]:

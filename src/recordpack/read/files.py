@@ -11,13 +11,18 @@ import hashlib
 import io
 import os
 import re
+import signal
 import stat
+import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from recordpack.errors import ReadError, described
 from recordpack.models import Found, Kind, Outcome, Problem, Reading, Severity, Source
+from recordpack.options import Limits, ReadOptions
 from recordpack.patient import PATIENT_FILE
 from recordpack.read import cda, dicom, fhir, image, pdf, text, xdm
 from recordpack.read.sniff import HEAD_SIZE, sniff
@@ -27,7 +32,6 @@ from recordpack.sources import MAX_MEMBER_BYTES
 IN_MEMORY_BYTES = 64 * 1024 * 1024  # files up to this size are read once: hash and parse one buffer
 MAX_ARCHIVE_BYTES = 8 * 1024 * 1024 * 1024  # total uncompressed size of one zip
 MAX_RATIO = 100  # compression ratio above which a large member is a zip bomb
-MAX_ZIP_DEPTH = 3  # zips inside zips, as portals sometimes produce
 _JUNK = re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini|\._[^/]*|__MACOSX(/.*)?)$", re.I)
 
 
@@ -52,15 +56,16 @@ def media_problem(where: str) -> Problem:
     return Problem(where, Severity.INFO, "index file of an IHE XDM export, not a record")
 
 
-def read_file(kind: Kind, stream: BinaryIO, size: int, *, password: str | None = None) -> Reading:
+def read_file(kind: Kind, stream: BinaryIO, size: int, read: ReadOptions) -> Reading:
     """Read one file of a known kind; a :class:`ReadError` says what a person can do."""
     match kind:
         case Kind.PDF:
-            return pdf.read_pdf(stream, password=password)
+            return _within_pages(pdf.read_pdf(stream, password=read.password), read.limits)
         case Kind.DICOM:
             return dicom.read_dicom_headers(stream, size)
         case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:
-            return image.read_image(stream, kind)
+            reading = image.read_image(stream, kind, read.limits.megapixels * 1_000_000)
+            return _within_pages(reading, read.limits)
         case Kind.TEXT:
             head = stream.read(4096)
             stream.seek(0)
@@ -79,8 +84,45 @@ def read_file(kind: Kind, stream: BinaryIO, size: int, *, password: str | None =
             raise ReadError(f"no reader for {kind}")
 
 
-def read_disk_file(rel: str, path: str | Path, password: str | None) -> Outcome:
-    """Read one file of the records folder (a zip with all its members)."""
+def _within_pages(reading: Reading, limits: Limits) -> Reading:
+    if (reading.pages or 0) > limits.pages:
+        raise ReadError(
+            f"{reading.pages:,} pages, more than the {limits.pages:,} one document may have",
+            limits.hint("pages", "split it into parts (a PDF tool can), then add the parts"),
+        )
+    return reading
+
+
+class _TimeUp(BaseException):
+    """Raised in the reading thread when a file took longer than its time limit."""
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Stop reading a file after ``seconds`` (a parser caught in a loop on a hostile file).
+
+    A real-time alarm interrupts pure-Python parsers (pypdf, pydicom) between instructions.
+    Only where signals can be used: a process's main thread on POSIX; elsewhere no limit.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def read_disk_file(rel: str, path: str | Path, read: ReadOptions) -> Outcome:
+    """Read one file of the records folder (a zip with all its members), within its limits."""
     out = Outcome(found=[], problems=[], dicomdirs=[], files_seen=1)
     if _JUNK.search(rel):
         out.problems.append(Problem(rel, Severity.INFO, "system file, not a record; ignored"))
@@ -99,11 +141,11 @@ def read_disk_file(rel: str, path: str | Path, password: str | None) -> Outcome:
             if st.st_size <= IN_MEMORY_BYTES:
                 data = fh.read()
                 digest = hashlib.sha256(data).hexdigest()
-                _read_stream(rel, None, io.BytesIO(data), st.st_size, digest, out, password, 0)
+                _read_stream(rel, None, io.BytesIO(data), st.st_size, digest, out, read, 0)
             else:
                 digest = _hash_stream(fh)
                 fh.seek(0)
-                _read_stream(rel, None, fh, st.st_size, digest, out, password, 0)
+                _read_stream(rel, None, fh, st.st_size, digest, out, read, 0)
     except OSError as exc:
         out.problems.append(os_problem(rel, exc, "file"))
     return out
@@ -123,7 +165,7 @@ def _read_stream(
     size: int,
     digest: str,
     out: Outcome,
-    password: str | None,
+    read: ReadOptions,
     depth: int,
 ) -> None:
     """Sniff one file (on disk or inside a zip) and hand it to its reader."""
@@ -140,16 +182,18 @@ def _read_stream(
     source = Source(path=path, sha256=digest, size=size, kind=kind, archive=archive)
     try:
         if kind is Kind.ZIP:
-            _read_zip(where, stream, out, password, depth)
+            _read_zip(where, stream, out, read, depth)
         elif kind is Kind.UNKNOWN:
             raise ReadError(
                 "not a format recordpack reads (PDF, DICOM, JPEG, PNG, TIFF, text)",
                 "save or print it as PDF and add that instead",
             )
         elif kind is Kind.DICOMDIR:
-            out.dicomdirs.append((source, dicom.read_dicomdir(stream)))
+            with time_limit(read.limits.seconds):
+                out.dicomdirs.append((source, dicom.read_dicomdir(stream)))
         else:
-            reading = read_file(kind, stream, size, password=password)
+            with time_limit(read.limits.seconds):
+                reading = read_file(kind, stream, size, read)
             out.problems.extend(
                 Problem(where, w.severity, w.message, w.hint) for w in reading.warnings
             )
@@ -158,6 +202,13 @@ def _read_stream(
         out.problems.append(Problem(where, exc.severity, exc.message, exc.hint))
     except Exception as exc:  # a parser failing on a damaged or hostile file
         out.problems.append(unreadable(where, kind.value, exc))
+    except _TimeUp:
+        seconds = read.limits.seconds
+        out.problems.append(Problem(
+            where, Severity.ERROR,
+            f"reading it took longer than {seconds} s; stopped (a damaged or hostile file?)",
+            read.limits.hint("seconds", "open it in a viewer and save or print it again as PDF"),
+        ))  # fmt: skip
 
 
 def unreadable(where: str, what: str, exc: BaseException) -> Problem:
@@ -173,11 +224,12 @@ def unreadable(where: str, what: str, exc: BaseException) -> Problem:
     )
 
 
-def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, depth: int) -> None:
+def _read_zip(where: str, stream: BinaryIO, out: Outcome, read: ReadOptions, depth: int) -> None:
     """Read the members of a zip in memory, refusing unsafe names and bombs."""
-    if depth >= MAX_ZIP_DEPTH:
-        raise ReadError(f"zip nested more than {MAX_ZIP_DEPTH} deep; not read",
-                        "extract it and add the files")  # fmt: skip
+    limits = read.limits
+    if depth >= limits.depth:
+        raise ReadError(f"zip nested more than {limits.depth} deep; not read",
+                        limits.hint("depth", "extract it and add the files"))  # fmt: skip
     try:
         zf = zipfile.ZipFile(stream)
         members = zf.infolist()
@@ -189,12 +241,7 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
         )
     if not any(not m.is_dir() for m in members):
         raise ReadError("zip holds no files", "download it again; the download may have failed")
-    declared = sum(m.file_size for m in members)
-    if declared > MAX_ARCHIVE_BYTES:
-        raise ReadError(
-            f"zip unpacks to {declared / 2**30:.1f} GiB, more than recordpack reads in place",
-            "extract it with your file manager and scan the extracted folder",
-        )
+    _check_archive(members, _size(stream), limits)
     media = media_files([m.filename.replace("\\", "/") for m in members])
     start, index = len(out.found), dict[str, xdm.Entry]()
     with zf:
@@ -219,11 +266,43 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, password: str | None, 
                 continue
             out.bytes_seen += len(data)
             digest = hashlib.sha256(data).hexdigest()
-            _read_stream(name, where, io.BytesIO(data), len(data), digest, out, password, depth + 1)
+            _read_stream(name, where, io.BytesIO(data), len(data), digest, out, read, depth + 1)
     if index:  # after the loop: an index may come before or after the files it lists
         tail = out.found[start:]
         out.problems += xdm.annotate(tail, index, where)
         out.found[start:] = tail
+
+
+def _size(stream: BinaryIO) -> int:
+    here = stream.tell()
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(here)
+    return size
+
+
+def _check_archive(members: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
+    """Refuse zips too many, too large, or too compressed as a whole to be a real download.
+
+    Members can share compressed data (an "overlapping" zip bomb: kilobytes that unpack to
+    gigabytes while each member looks modest), so the ratio is also checked for the whole zip.
+    """
+    files = sum(1 for m in members if not m.is_dir())
+    if files > limits.members:
+        raise ReadError(
+            f"zip holds {files:,} files, more than the {limits.members:,} read from one zip",
+            limits.hint("members", "extract it and scan the extracted folder"),
+        )
+    declared = sum(m.file_size for m in members)
+    if declared > MAX_ARCHIVE_BYTES:
+        raise ReadError(
+            f"zip unpacks to {declared / 2**30:.1f} GiB, more than recordpack reads in place",
+            "extract it with your file manager and scan the extracted folder",
+        )
+    if declared > 100 * 2**20 and declared > MAX_RATIO * max(size, 1):
+        raise ReadError(
+            f"zip of {size:,} bytes unpacks to {declared / 2**20:,.0f} MiB (a zip bomb?); not read",
+            "if it is a real export, extract it with your file manager and scan the folder",
+        )
 
 
 def _xdm_index(

@@ -19,13 +19,13 @@ try:  # iPhone photos: with the optional extra, Pillow opens HEIC like any image
 except ImportError:
     HEIC_SUPPORT = False
 
-MAX_PIXELS = 180_000_000  # a 600-dpi A3 scan is ~70 MP; more than this is a decompression bomb
+MAX_PIXELS = 100_000_000  # the default of --limit megapixels: a 600-dpi A3 scan is ~70 MP
 _EXIF_IFD = 0x8769
 _DATE_TIME_ORIGINAL = 0x9003
 _DATE_TIME = 0x0132
 
 
-def read_image(stream: BinaryIO, kind: Kind) -> Reading:
+def read_image(stream: BinaryIO, kind: Kind, max_pixels: int = MAX_PIXELS) -> Reading:
     """Read an image's header (not its pixels) and its EXIF capture date."""
     if kind is Kind.HEIC and not HEIC_SUPPORT:
         raise ReadError(
@@ -33,7 +33,7 @@ def read_image(stream: BinaryIO, kind: Kind) -> Reading:
             "pip install 'recordpack[heic]', or export it as JPEG "
             "(iPhone: Settings > Camera > Formats > Most Compatible)",
         )
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels  # also guards the later decoding, in layout and OCR
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -44,8 +44,9 @@ def read_image(stream: BinaryIO, kind: Kind) -> Reading:
                 taken = exif.get_ifd(_EXIF_IFD).get(_DATE_TIME_ORIGINAL) or exif.get(_DATE_TIME)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ReadError(
-            f"image too large to be a document page ({exc})",
-            "if it is a real scan, re-scan it at 300 dpi",
+            f"image of more than {max_pixels // 1_000_000} megapixels: too large for a page",
+            "if it is a real scan, re-scan it at 300 dpi, or raise the limit with --limit"
+            f" megapixels={max_pixels // 100_000}",
         ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ReadError(

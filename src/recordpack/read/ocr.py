@@ -49,29 +49,53 @@ def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
     return problems
 
 
+_BATCH_BYTES = 64 * 2**20  # page images held at once: Tesseract runs on a batch, then the next
+
+
 def _read_pages(
     ctx: Context, sources: list[Source], lang: str, problems: list[Problem]
 ) -> list[dict[int, OcrPage]]:
-    """Each source's pages as read by Tesseract (or found in the cache), by page number."""
+    """Each source's pages as read by Tesseract (or found in the cache), by page number.
+
+    Page images are made a few documents at a time and read in batches, so memory holds one
+    batch, not every scan of the folder.
+    """
     results: list[dict[int, OcrPage]] = [{} for _ in sources]
+    limit = ctx.options.limits.ocr_pages
     work: list[tuple[int, int, bytes]] = []  # (source number, page, PNG)
     for n, source in enumerate(sources):
+        ctx.report(n, len(sources), "reading scans (OCR)")
         try:
-            images = _page_images(ctx.records.read(source), source.kind)
+            images, total = _page_images(ctx.records.read(source), source.kind, limit)
         except Exception as exc:  # a damaged scan is read without OCR
             why = described(exc, (OSError, ValueError))
             problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {why}"))
             continue
+        if total > limit:
+            problems.append(Problem(
+                source.display, Severity.WARNING,
+                f"OCR read the first {limit} of its {total:,} pages; the rest stay without text",
+                ctx.options.limits.hint("ocr_pages", "split the scan into parts"),
+            ))  # fmt: skip
         for page, png in images:
             cached = ctx.cache.ocr_page(source.sha256, page, lang) if ctx.cache else None
             if cached:
                 results[n][page] = cached
             else:
                 work.append((n, page, png))
-    done = tesseract.read_pages(
-        [png for _, _, png in work], lang,
-        progress=lambda d, t: ctx.report(d, t, "reading scans (OCR)"),
-    )  # fmt: skip
+        if sum(len(png) for *_, png in work) >= _BATCH_BYTES:
+            _run(ctx, sources, work, lang, results, problems)
+    _run(ctx, sources, work, lang, results, problems)
+    ctx.report(len(sources), len(sources), "reading scans (OCR)")
+    return results
+
+
+def _run(
+    ctx: Context, sources: list[Source], work: list[tuple[int, int, bytes]], lang: str,
+    results: list[dict[int, OcrPage]], problems: list[Problem],
+) -> None:  # fmt: skip
+    """OCR one batch of pages (emptied after), recording each result and failure."""
+    done = tesseract.read_pages([png for *_, png in work], lang)
     for (n, page, _), result in zip(work, done, strict=True):
         source = sources[n]
         if result is None:
@@ -81,7 +105,7 @@ def _read_pages(
         results[n][page] = result
         if ctx.cache:
             ctx.cache.remember_ocr(source.sha256, page, lang, result)
-    return results
+    work.clear()
 
 
 def _with_text(found: Found, pages: dict[int, OcrPage], lang: str) -> Found:
@@ -95,8 +119,8 @@ def _with_text(found: Found, pages: dict[int, OcrPage], lang: str) -> Found:
     return Found(found.source, dataclasses.replace(found.reading, text=text, ocr=ocr))
 
 
-def _page_images(data: bytes, kind: Kind) -> list[tuple[int, bytes]]:
-    """Upright PNGs of a scanned record's pages.
+def _page_images(data: bytes, kind: Kind, limit: int) -> tuple[list[tuple[int, bytes]], int]:
+    """Upright PNGs of a scanned record's first ``limit`` pages, and its page count.
 
     The frames of an image, or the (first) image of each image-only page of a PDF.
     """
@@ -106,15 +130,16 @@ def _page_images(data: bytes, kind: Kind) -> list[tuple[int, bytes]]:
     pages: list[tuple[int, bytes]] = []
     if kind is Kind.PDF:
         reader = PdfReader(io.BytesIO(data))
-        for number, page in enumerate(reader.pages[: tesseract.MAX_PAGES_PER_PDF]):
+        for number, page in enumerate(reader.pages[:limit]):
             if page.extract_text().strip():
                 continue
             images = page.images
             if images and (image := images[0].image) is not None:
                 pages.append((number, tesseract.prepare(image)))
-        return pages
+        return pages, len(reader.pages)
     with Image.open(io.BytesIO(data)) as img:
-        for frame in range(getattr(img, "n_frames", 1)):
+        total = getattr(img, "n_frames", 1)
+        for frame in range(min(total, limit)):
             img.seek(frame)
             pages.append((frame, tesseract.prepare(img.copy() if frame else img)))
-    return pages
+    return pages, total

@@ -27,7 +27,6 @@ from PIL import Image, ImageOps
 from recordpack.models import OcrPage
 
 PAGE_TIMEOUT = 180  # seconds for one page; a page that takes longer is left without text
-MAX_PAGES_PER_PDF = 300  # image-only pages of one PDF that get OCR
 
 
 @cache
