@@ -12,7 +12,7 @@ from recordpack import cli
 from recordpack.cli import app
 from recordpack.errors import ExitCode
 from recordpack.serialize import TIMELINE_COLUMNS
-from tests.builders import LAB, dicom_bytes, write_pdf
+from tests.builders import LAB, dicom_bytes, tree_hashes, write_pdf
 
 runner = CliRunner()
 
@@ -261,3 +261,12 @@ def test_limits_are_raised_by_name_and_bad_ones_are_usage_errors(tmp_path: Path)
     low = json.loads(run("scan", str(tmp_path), "--json", "--no-ocr", "--limit", "pages=2").stdout)
     [problem] = low["problems"]
     assert "3 pages" in problem["message"] and "--limit pages=20" in problem["hint"]
+
+
+def test_a_cache_inside_the_records_folder_is_refused_and_nothing_is_written(tmp_path: Path):
+    write_pdf(tmp_path / "labs.pdf", LAB)
+    before = tree_hashes(tmp_path)
+    result = run("scan", str(tmp_path), "--cache", str(tmp_path / "sub" / "cache.sqlite"))
+    assert result.returncode == 2 and "inside the records folder" in result.stderr
+    assert "--no-cache" in result.stderr
+    assert tree_hashes(tmp_path) == before

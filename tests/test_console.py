@@ -1,11 +1,14 @@
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from recordpack import console
 from recordpack.models import Category, Inventory, Kind, Problem, Severity, Source, Timeline
 from recordpack.results import BatchResult, JobResult
-from tests.builders import make_item
+from tests.builders import make_item, pdf_bytes
 
 
 @pytest.fixture
@@ -58,3 +61,17 @@ def test_text_from_records_is_never_read_as_markup(captured):
     assert "Report [/] of [bold]scan" in text and "[red]x[/].pdf" in text
     console.print_checklist(load_checklist("breast-cancer"))
     assert "[required]" in captured.export_text()
+
+
+def test_escape_sequences_in_names_and_titles_never_reach_the_terminal(tmp_path: Path):
+    (tmp_path / "evil\x1b]0;owned\x07.pdf").write_bytes(
+        pdf_bytes(["SURGICAL PATHOLOGY REPORT \x1b[2J", "Final diagnosis: benign"])
+    )
+    (tmp_path / "empty\x1b[31m.pdf").write_bytes(b"")
+    for command in ("check", "timeline", "scan"):
+        result = subprocess.run(
+            [sys.executable, "-m", "recordpack", command, str(tmp_path), "--no-ocr", "--no-cache"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert "\x1b" not in result.stdout + result.stderr, command
+    assert "empty\\x1b[31m.pdf" in result.stderr

@@ -372,9 +372,21 @@ def _unraisable(unraisable: Any) -> None:
 
 
 @contextmanager
-def _cache(path: Path | None, off: bool) -> Iterator[ScanCache]:
-    """The cache of file readings and OCR: the user's own by default, in memory with --no-cache."""
-    cache = ScanCache(None if off else path or default_cache_path())
+def _cache(path: Path | None, off: bool, folder: Path) -> Iterator[ScanCache]:
+    """The cache of file readings and OCR: the user's own by default, in memory with --no-cache.
+
+    Never inside the records folder, which is only read: a cache asked for there is refused, and
+    a default one that happens to be there (records scanned from a home folder) is not kept.
+    """
+    inside = folder.resolve()
+    if path is not None and path.absolute().resolve().is_relative_to(inside):
+        raise UsageError(
+            f"--cache {path}: inside the records folder {folder}, which recordpack never writes to",
+            "put the cache elsewhere, e.g. --cache ~/recordpack-cache.sqlite, or use --no-cache",
+        )
+    default = default_cache_path()
+    off = off or (path is None and default.absolute().resolve().is_relative_to(inside))
+    cache = ScanCache(None if off else path or default)
     try:
         yield cache
     finally:
@@ -384,7 +396,7 @@ def _cache(path: Path | None, off: bool) -> Iterator[ScanCache]:
 def _timeline(folder: Path, how: FolderOptions, quiet: bool = False) -> Timeline:
     with (
         console.scan_progress(how.quiet or quiet) as progress,
-        _cache(how.cache, how.no_cache) as cache,
+        _cache(how.cache, how.no_cache, folder) as cache,
     ):
         inventory = scan_folder(folder, how.read, cache=cache, progress=progress)
     return build_timeline(inventory)
@@ -505,7 +517,10 @@ def build(
         bundle=bundle or (output.with_suffix(".zip") if config.bundle else None),
         allow_inside=allow_inside, paper=paper,
     )  # fmt: skip
-    with console.scan_progress(how.quiet) as progress, _cache(how.cache, how.no_cache) as cache:
+    with (
+        console.scan_progress(how.quiet) as progress,
+        _cache(how.cache, how.no_cache, folder) as cache,
+    ):
         result = build_packet(folder, options, progress=progress, cache=cache)
     if how.json:
         _emit_json(build_dict(result))

@@ -23,7 +23,7 @@ from recordpack.checklist import Checklist, Level, Status
 from recordpack.context import Progress as ProgressCallback
 from recordpack.models import Severity, Timeline
 from recordpack.results import BatchResult, BuildResult, CheckResult, JobResult
-from recordpack.serialize import printable, summary
+from recordpack.serialize import shown, summary
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -100,7 +100,7 @@ def print_batch(result: BatchResult) -> None:
 def print_timeline(timeline: Timeline) -> None:
     """The indexed timeline as a table on stdout; undated items at the end, marked."""
     table = Table(
-        title=Text(f"Timeline of {printable(timeline.inventory.root)}"), title_justify="left"
+        title=Text(f"Timeline of {shown(timeline.inventory.root)}"), title_justify="left"
     )
     table.add_column("#", justify="right")
     table.add_column("Date", no_wrap=True)
@@ -118,14 +118,14 @@ def print_timeline(timeline: Timeline) -> None:
         if item.date_ambiguous:
             date.append(" ?", style="yellow")
         count = item.study.images if item.study else item.pages
-        source = printable(item.sources[0].display)
+        source = shown(item.sources[0].display)
         if len(item.sources) > 1:
             source += f" (+{len(item.sources) - 1})"
         table.add_row(
             str(item.index),
             date,
             item.category.value,
-            Text(item.title),  # titles come from documents: never read as markup
+            Text(shown(item.title)),  # titles come from documents: never markup, never escapes
             "" if count is None else str(count),
             Text(source),
         )
@@ -145,16 +145,16 @@ def print_summary(timeline: Timeline, *, problems: bool = True) -> None:
         f"{s['files']} files, {s['bytes'] / 1e6:.1f} MB: {s['items']} items ({cats}); "
         f"{s['undated']} undated, {s['duplicates']} duplicate copies"
     )
-    shown = [p for p in timeline.inventory.problems if problems or p.severity is Severity.ERROR]
-    if not shown:
+    listed = [p for p in timeline.inventory.problems if problems or p.severity is Severity.ERROR]
+    if not listed:
         return
-    errors = sum(1 for p in shown if p.severity is Severity.ERROR)
-    err.print(f"[bold]{errors} files not included[/], {len(shown) - errors} notes:")
-    for p in sorted(shown, key=lambda p: (list(Severity).index(p.severity), p.path)):
+    errors = sum(1 for p in listed if p.severity is Severity.ERROR)
+    err.print(f"[bold]{errors} files not included[/], {len(listed) - errors} notes:")
+    for p in sorted(listed, key=lambda p: (list(Severity).index(p.severity), p.path)):
         style = _SEVERITY_STYLE[p.severity]
         line = Text(f"  {p.severity.value:<7} ", style=style)
-        line.append(printable(p.path), style="bold")
-        line.append(f": {p.message}")
+        line.append(shown(p.path), style="bold")
+        line.append(f": {shown(p.message)}")
         if p.hint:
             line.append(f" ({p.hint})", style="dim")
         err.print(line, soft_wrap=True)
@@ -188,7 +188,7 @@ def print_check(result: CheckResult) -> None:
         table.add_column("Evidence / what to do")
         for r in rows:
             word, style = _STATUS_STYLE[r.status]
-            evidence = ", ".join(f"#{i.index} {i.title}" for i in r.evidence[:3])
+            evidence = ", ".join(f"#{i.index} {shown(i.title)}" for i in r.evidence[:3])
             if len(r.evidence) > 3:
                 evidence += f" (+{len(r.evidence) - 3})"
             detail = Text(evidence + ("\n" if evidence else ""))
@@ -202,7 +202,8 @@ def print_check(result: CheckResult) -> None:
             f"'{escape(m.expected)}'"
         )
     for item in result.translation:
-        out.print(f"[yellow]language:[/] #{item.index} {escape(item.title)} may need translation")
+        title = escape(shown(item.title))
+        out.print(f"[yellow]language:[/] #{item.index} {title} may need translation")
     missing = report.count(Status.MISSING, Level.REQUIRED) + report.count(
         Status.STALE, Level.REQUIRED
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections import Counter
 from typing import Any
 
@@ -27,9 +28,20 @@ TIMELINE_COLUMNS = (
 )
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def printable(path: str) -> str:
     r"""File names that are not valid UTF-8 are shown with \\x escapes instead of failing."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def shown(text: str) -> str:
+    r"""Text from files and file names as a terminal may show it: control characters as \\x1b.
+
+    A file named with an escape sequence must not retitle the window or clear the screen.
+    """
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", printable(text))
 
 
 def source_dict(source: Source) -> dict[str, Any]:

@@ -75,7 +75,14 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:].lower() if text.isupper() else text
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def clean_title(title: str) -> str:
-    """One line, at most MAX_TITLE characters (shortened with …)."""
-    title = " ".join(title.split())
+    r"""One line of printable text, at most MAX_TITLE characters (shortened with …).
+
+    Control characters go: a title carrying a terminal escape ("\x1b[2J") must not act on the
+    screen, the PDF or a spreadsheet.
+    """
+    title = " ".join(_CONTROLS.sub(" ", title).split())
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1].rstrip(" ,;") + "…"
