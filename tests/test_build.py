@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pydicom
@@ -345,3 +346,52 @@ def test_the_cover_quotes_key_findings_and_links_them(built):
     }
     pathology = {i["first_page"] for i in report["items"] if i["category"] == "pathology"}
     assert pathology <= linked  # each quoted report is a click away, from the first page
+
+
+def test_a_failed_bundle_leaves_neither_packet_nor_temporaries(tmp_path: Path):
+    records, out = tmp_path / "records", tmp_path / "out"
+    records.mkdir()
+    (records / "ct.dcm").write_bytes(dicom_bytes())
+    out.mkdir()
+    (out / "taken").write_text("a file where the bundle's folder should go")
+    result = runner.invoke(
+        app, ["build", str(records), "-o", str(out / "packet.pdf"), "--no-ocr", "--no-cache",
+              "--bundle", str(out / "taken" / "bundle")],
+    )  # fmt: skip
+    assert result.exit_code == 4
+    assert sorted(p.name for p in out.iterdir()) == ["taken"]
+
+
+SIGTERM_IN_BUNDLE = """
+import os, signal, sys
+from pathlib import Path
+from recordpack.cli import handle_termination
+from recordpack.errors import Terminated
+from recordpack.options import BuildOptions, ReadOptions
+from recordpack.pipeline import build_packet
+
+def progress(done, total, stage):
+    if "bundle" in stage:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+handle_termination()
+out = Path(sys.argv[2])
+try:
+    build_packet(Path(sys.argv[1]), BuildOptions(output=out / "packet.pdf", bundle=out / "b.zip",
+                 read=ReadOptions(ocr_lang=None)), progress=progress)
+except Terminated:
+    sys.exit(143)
+"""
+
+
+def test_sigterm_while_bundling_removes_every_temporary(tmp_path: Path):
+    records, out = tmp_path / "records", tmp_path / "out"
+    records.mkdir()
+    for n in range(3):
+        (records / f"ct{n}.dcm").write_bytes(dicom_bytes(instance=n + 1))
+    result = subprocess.run(
+        [sys.executable, "-c", SIGTERM_IN_BUNDLE, str(records), str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 143, result.stderr
+    assert out.is_dir() and list(out.iterdir()) == []  # it got as far as writing, then cleaned

@@ -1,11 +1,18 @@
 import errno
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from recordpack.errors import OutputError
-from recordpack.outputs import refuse_inside, write_atomically, write_private
+from recordpack.outputs import (
+    Staging,
+    refuse_inside,
+    remove_stale,
+    write_atomically,
+    write_private,
+)
 
 
 def test_outputs_are_owner_only_and_replace_whole(tmp_path: Path):
@@ -47,3 +54,43 @@ def test_nothing_is_written_into_the_records_folder(tmp_path: Path):
         refuse_inside(records, [tmp_path / "ok.pdf", records / "sub" / "packet.pdf"])
     refuse_inside(records, [records / "packet.pdf"], allowed=True)
     refuse_inside(records, [tmp_path / "packet.pdf", None])
+
+
+def finished_pid() -> int:
+    """The id of a process that has ended (ids are not reused at once)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_staged_outputs_appear_together_or_not_at_all(tmp_path: Path):
+    with Staging() as staging:
+        staging.file(tmp_path / "packet.pdf", b"pdf")
+        (staging.folder(tmp_path / "bundle") / "INDEX.HTM").write_text("x")
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == []
+        staging.commit()
+    assert (tmp_path / "packet.pdf").read_bytes() == b"pdf"
+    assert (tmp_path / "bundle" / "INDEX.HTM").is_file()
+    with pytest.raises(RuntimeError), Staging() as staging:
+        staging.file(tmp_path / "packet.pdf", b"new")
+        staging.folder(tmp_path / "bundle")
+        raise RuntimeError("the bundle step failed")
+    assert (tmp_path / "packet.pdf").read_bytes() == b"pdf"  # the old pair, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "packet.pdf"]
+
+
+def test_temporaries_of_killed_runs_are_removed_and_live_ones_kept(tmp_path: Path):
+    dead, live = finished_pid(), subprocess.Popen(["sleep", "30"])
+    try:
+        (tmp_path / f".packet.pdf.{dead}.abc.part").write_bytes(b"half")
+        (tmp_path / f".packet.zip.{dead}.xyz").mkdir()
+        (tmp_path / f".packet.pdf.{live.pid}.def.part").write_bytes(b"writing")
+        (tmp_path / ".other.pdf.1.x.part").write_bytes(b"not ours to judge")
+        write_atomically(tmp_path / "packet.pdf", b"new")
+        remove_stale(tmp_path / "packet.zip")
+        names = sorted(p.name for p in tmp_path.iterdir())
+        assert names == sorted([f".packet.pdf.{live.pid}.def.part", ".other.pdf.1.x.part",
+                                "packet.pdf"])  # fmt: skip
+    finally:
+        live.kill()
+        live.wait()

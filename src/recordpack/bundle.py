@@ -22,8 +22,6 @@ import hashlib
 import io
 import itertools
 import json
-import shutil
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Sequence
@@ -41,7 +39,7 @@ from recordpack.errors import OutputError
 from recordpack.layout.html import render_html
 from recordpack.models import Category, Problem, Timeline
 from recordpack.options import Profile
-from recordpack.outputs import write_private
+from recordpack.outputs import Staging, write_private
 from recordpack.patient import Patient
 from recordpack.results import PlacedItem
 from recordpack.serialize import printable, problem_dict
@@ -65,6 +63,7 @@ class _Study:
 def write_bundle(
     destination: Path,
     *,
+    staging: Staging,
     records: Records,
     packet: bytes,
     timeline: Timeline,
@@ -74,31 +73,16 @@ def write_bundle(
     patient: Patient,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Path:
-    """Write the bundle atomically: built in a temporary folder beside it, then renamed."""
+    """Build the bundle beside ``destination``; ``staging`` renames it in with the packet."""
     destination = destination.absolute()
-    as_zip = destination.suffix.lower() == ".zip"
-    try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    except OSError as exc:
-        raise OutputError(f"{destination}: cannot be written ({exc.strerror or exc})") from exc
-    tmp_zip = work.with_name(work.name + ".zip.part")
-    try:
-        work.chmod(0o700)
-        _fill(work, records, packet, timeline, placed, problems, profile, patient, progress)
-        if as_zip:
-            _zip_folder(work, tmp_zip)
-            tmp_zip.chmod(0o600)
-            tmp_zip.replace(destination)
-            shutil.rmtree(work)
-        else:
-            if destination.exists():
-                shutil.rmtree(destination)
-            work.replace(destination)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        tmp_zip.unlink(missing_ok=True)
-        raise
+    parts = (records, packet, timeline, placed, problems, profile, patient, progress)
+    if destination.suffix.lower() != ".zip":
+        _fill(staging.folder(destination), *parts)
+        return destination
+    with Staging() as scratch:  # the folder is only a step toward the zip: never renamed
+        work = scratch.folder(destination.with_name(destination.name + ".d"))
+        _fill(work, *parts)
+        _zip_folder(work, staging.reserve(destination))
     return destination
 
 

@@ -13,6 +13,7 @@ import functools
 import inspect
 import json
 import os
+import signal
 import sys
 import tomllib
 import traceback
@@ -31,7 +32,7 @@ from recordpack.batch import CACHE_FILE, Settings, read_jobs, run_batch, shard
 from recordpack.cache import ScanCache, default_cache_path
 from recordpack.checklist import bundled_checklists, load_checklist
 from recordpack.config import Config, load_config
-from recordpack.errors import ExitCode, OutputError, RecordpackError, UsageError
+from recordpack.errors import ExitCode, OutputError, RecordpackError, Terminated, UsageError
 from recordpack.models import DateOrder, Timeline
 from recordpack.options import BuildOptions, Limits, Order, Paper, Profile, ReadOptions, today
 from recordpack.outputs import write_atomically
@@ -92,6 +93,8 @@ def _exit_for(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and the one-line message for an error that ended a command."""
     if isinstance(exc, RecordpackError):
         return exc.exit_code, str(exc)
+    if isinstance(exc, Terminated):
+        return ExitCode.TERMINATED, "terminated; no partial files were left"
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED, "interrupted; no partial files were left"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
@@ -733,6 +736,20 @@ def _config_password(config: Any) -> str | None:
     return secret
 
 
+def handle_termination() -> None:
+    """Turn SIGTERM into :class:`Terminated` in the main thread, so temporaries are removed.
+
+    Without this, a stop from a scheduler or ``kill`` ends the process on the spot and leaves
+    half-written outputs behind.
+    """
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
 def main() -> None:
     """Console entry point."""
+    handle_termination()
     app()

@@ -19,6 +19,11 @@ class ExitCode(IntEnum):
     BUG = 70  # recordpack's own bug (EX_SOFTWARE): please report it
     INTERRUPTED = 130
     BROKEN_PIPE = 141  # the reader of the output closed it early (`... | head`), as shells say
+    TERMINATED = 143  # SIGTERM (a scheduler's or a container's stop): cleaned up, then gone
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is so that every cleanup runs, as for Ctrl-C."""
 
 
 class RecordpackError(Exception):

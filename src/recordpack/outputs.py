@@ -1,28 +1,131 @@
 """Writing outputs: atomically, owner-only, and never into the records folder.
 
-A packet or bundle appears whole or not at all: it is written to a temporary name beside its
-destination (created 0600) and renamed over it, and the temporary is removed on any failure.
+A packet and its bundle appear together, whole, or not at all: each is written to a temporary
+name beside its destination (owner-only, named with the writing process's id), and they are
+renamed into place together at the end (:class:`Staging`). On any failure, Ctrl-C or SIGTERM
+the temporaries are removed; those of a run that was killed outright are removed by the next
+run that writes the same output, once their process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
+from types import TracebackType
 
 from recordpack.errors import OutputError, UsageError
+
+
+def temporary_prefix(name: str) -> str:
+    """``.packet.pdf.<pid>.``: whose temporary it is, so a later run knows when it is stale."""
+    return f".{name}.{os.getpid()}."
+
+
+def remove_stale(destination: Path) -> None:
+    """Remove temporaries of ``destination`` left by runs that were killed (their pid is gone)."""
+    pattern = re.compile(rf"^\.{re.escape(destination.name)}\.(\d+)\.")
+    with contextlib.suppress(OSError):
+        for entry in destination.parent.iterdir():
+            if (m := pattern.match(entry.name)) and not process_alive(int(m.group(1))):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (ours, or one we may not signal, counts as running)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no permission to ask: leave it be
+        return True
+    return True
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(path)
+        return tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: cannot be written ({exc.strerror or exc})", "choose another output folder"
+        ) from exc
+
+
+class Staging:
+    """Outputs built beside their destinations, renamed into place together by :meth:`commit`.
+
+    Used as a context manager: leaving it without a commit (an error, Ctrl-C, SIGTERM)
+    removes every temporary, so a packet never appears without the bundle it was built with.
+    """
+
+    def __init__(self) -> None:
+        self._moves: list[tuple[Path, Path]] = []  # (temporary, destination)
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for temporary, _ in self._moves:
+            if temporary.is_dir() and not temporary.is_symlink():
+                shutil.rmtree(temporary, ignore_errors=True)
+            else:
+                temporary.unlink(missing_ok=True)
+        self._moves.clear()
+
+    def reserve(self, path: Path) -> Path:
+        """An empty owner-only temporary file beside ``path``, renamed to it at commit."""
+        path = path.absolute()
+        fd, tmp = _mkstemp(path)
+        os.close(fd)
+        Path(tmp).chmod(0o600)
+        self._moves.append((Path(tmp), path))
+        return Path(tmp)
+
+    def file(self, path: Path, data: bytes) -> None:
+        """Write ``data`` to a temporary beside ``path`` (0600), to be renamed at commit."""
+        with self.reserve(path).open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def folder(self, path: Path) -> Path:
+        """A new owner-only temporary folder beside ``path``, renamed to it at commit."""
+        path = path.absolute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(path)
+            work = Path(tempfile.mkdtemp(prefix=temporary_prefix(path.name), dir=path.parent))
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+        work.chmod(0o700)
+        self._moves.append((work, path))
+        return work
+
+    def commit(self) -> None:
+        """Rename every output into place (a folder replaces the old one), then forget them."""
+        for temporary, destination in self._moves:
+            if temporary.is_dir() and destination.is_dir() and not destination.is_symlink():
+                shutil.rmtree(destination)
+            temporary.replace(destination)
+        self._moves.clear()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` (created 0600), then rename over it."""
     path = path.absolute()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: cannot be written ({exc.strerror or exc})", "choose another output folder"
-        ) from exc
+    fd, tmp = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

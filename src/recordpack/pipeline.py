@@ -20,7 +20,7 @@ from recordpack.layout import lay_out
 from recordpack.layout.cover import stamp_renderer
 from recordpack.models import Category, Inventory, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
-from recordpack.outputs import check_packet_path, refuse_inside, write_atomically
+from recordpack.outputs import Staging, check_packet_path, refuse_inside
 from recordpack.read import read_folder
 from recordpack.results import BuildResult, PlacedItem
 from recordpack.sources import Records
@@ -78,17 +78,19 @@ def build_packet(
         progress=ctx.report,
     )
     clock.lap("assembly")
-    write_atomically(options.output, packet.pdf)
     placed = tuple(
         PlacedItem(item, start, start + part.pages - 1)
         for item, part, start in zip(layout.placed, layout.records, packet.starts[1:], strict=False)
     )
     bundle = None
-    if options.bundle:
-        bundle = write_bundle(options.bundle, records=ctx.records, packet=packet.pdf,
-                              timeline=timeline, placed=placed, problems=ctx.problems,
-                              profile=profile, patient=options.patient,
-                              progress=ctx.report)  # fmt: skip
+    with Staging() as staging:  # the packet and its bundle appear together or not at all
+        staging.file(options.output, packet.pdf)
+        if options.bundle:
+            bundle = write_bundle(options.bundle, staging=staging, records=ctx.records,
+                                  packet=packet.pdf, timeline=timeline, placed=placed,
+                                  problems=ctx.problems, profile=profile,
+                                  patient=options.patient, progress=ctx.report)  # fmt: skip
+        staging.commit()
     clock.lap("write")
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,

@@ -11,8 +11,10 @@ oversubscribe small machines and run about 4x slower (TECH.md section 7).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +27,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from recordpack.models import OcrPage
+from recordpack.outputs import process_alive
 
 PAGE_TIMEOUT = 180  # seconds for one page; a page that takes longer is left without text
 
@@ -66,7 +69,7 @@ def read_page(png: bytes, lang: str = "eng") -> OcrPage:
     if not program:
         raise FileNotFoundError("tesseract is not installed")
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="recordpack-ocr-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_TEMP_PREFIX}{os.getpid()}-") as tmp:
         source = Path(tmp) / "page.png"
         source.write_bytes(png)
         base = Path(tmp) / "out"
@@ -96,6 +99,19 @@ def _mean_confidence(tsv: str) -> float:
     return round(sum(values) / len(values), 1) if values else 0.0
 
 
+_TEMP_PREFIX = "recordpack-ocr-"
+
+
+def remove_stale_folders() -> None:
+    """Remove the page folders of OCR runs that were killed outright (their process is gone)."""
+    pattern = re.compile(rf"^{_TEMP_PREFIX}(\d+)-")
+    with contextlib.suppress(OSError):
+        for entry in Path(tempfile.gettempdir()).iterdir():
+            m = pattern.match(entry.name)
+            if m and entry.is_dir() and not entry.is_symlink() and not process_alive(int(m[1])):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
 def read_pages(
     pages: Sequence[bytes],
     lang: str,
@@ -104,6 +120,7 @@ def read_pages(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[OcrPage | None]:
     """OCR many pages, each in its own Tesseract process; a failed page gives None."""
+    remove_stale_folders()
     results: list[OcrPage | None] = [None] * len(pages)
 
     def one(index: int) -> tuple[int, OcrPage | None]:
