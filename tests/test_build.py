@@ -395,3 +395,18 @@ def test_sigterm_while_bundling_removes_every_temporary(tmp_path: Path):
     )  # fmt: skip
     assert result.returncode == 143, result.stderr
     assert out.is_dir() and list(out.iterdir()) == []  # it got as far as writing, then cleaned
+
+
+def test_an_encrypted_packet_with_a_bundle_says_the_bundle_is_not(tmp_path: Path):
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "ct.dcm").write_bytes(dicom_bytes())
+    result = runner.invoke(
+        app, ["build", str(records), "-o", str(tmp_path / "p.pdf"), "--bundle",
+              str(tmp_path / "b.zip"), "--encrypt", "--no-ocr", "--no-cache", "--json"],
+        env={"RECORDPACK_PACKET_PASSWORD": "s3cret-horse"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    problems = json.loads(result.stdout)["problems"]
+    [warning] = [p for p in problems if p["path"].endswith("b.zip")]
+    assert "not encrypted" in warning["message"] and "secure channel" in warning["hint"]

@@ -18,7 +18,7 @@ from recordpack.check import check_records
 from recordpack.context import Context, Progress
 from recordpack.layout import lay_out
 from recordpack.layout.cover import stamp_renderer
-from recordpack.models import Category, Inventory, Timeline
+from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
 from recordpack.outputs import Staging, check_packet_path, refuse_inside
 from recordpack.read import read_folder
@@ -91,10 +91,22 @@ def build_packet(
                                   problems=ctx.problems, profile=profile,
                                   patient=options.patient, progress=ctx.report)  # fmt: skip
         staging.commit()
+    if bundle and options.encrypt_password:
+        ctx.problems.append(_unencrypted_bundle(bundle))
     clock.lap("write")
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,
                        clock.laps)  # fmt: skip
+
+
+def _unencrypted_bundle(bundle: Path) -> Problem:
+    """--encrypt protects the PDF; the bundle beside it is not encrypted, and must say so."""
+    return Problem(
+        str(bundle), Severity.WARNING,
+        "the bundle is not encrypted: its README, INDEX.HTM, manifest and images name the"
+        " patient and the documents (only packet.pdf inside it is)",
+        "send the bundle over a secure channel (the portal, an encrypted drive), not by e-mail",
+    )  # fmt: skip
 
 
 def _default_profile(timeline: Timeline) -> Profile:
