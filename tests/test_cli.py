@@ -270,3 +270,19 @@ def test_a_cache_inside_the_records_folder_is_refused_and_nothing_is_written(tmp
     assert result.returncode == 2 and "inside the records folder" in result.stderr
     assert "--no-cache" in result.stderr
     assert tree_hashes(tmp_path) == before
+
+
+def test_help_and_version_do_not_load_the_readers():
+    """Start-up stays instant: the PDF, DICOM and image libraries load when a command runs."""
+    code = (
+        "import sys; from recordpack.cli import main; "
+        "sys.argv = ['recordpack', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pydicom', 'pypdf', 'numpy', 'PIL', 'weasyprint', 'fpdf')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert result.stdout.startswith("recordpack ")

@@ -33,7 +33,6 @@ from recordpack.errors import RecordpackError, RuleDataError
 from recordpack.models import Severity
 from recordpack.options import BuildOptions, Limits, Order, Profile, ReadOptions
 from recordpack.patient import resolve_patient
-from recordpack.pipeline import build_packet
 from recordpack.results import BatchResult, BuildResult, JobResult
 from recordpack.serialize import job_dict, job_from_dict
 
@@ -141,6 +140,8 @@ def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
 
 def build_job(job: Job, settings: Settings) -> JobResult:
     """Build one packet; never raises: the result says what happened."""
+    from recordpack.pipeline import build_packet  # the readers load when there is work
+
     start = time.perf_counter()
     try:
         cache = ScanCache(Path(settings.cache))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import functools
+import importlib
 import inspect
 import json
 import os
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
@@ -37,7 +39,6 @@ from recordpack.models import DateOrder, Timeline
 from recordpack.options import BuildOptions, Limits, Order, Paper, Profile, ReadOptions, today
 from recordpack.outputs import write_atomically
 from recordpack.patient import PATIENT_FILE, parse_patient, patient_template, resolve_patient
-from recordpack.pipeline import build_packet, check_records, scan_folder
 from recordpack.results import JobResult
 from recordpack.serialize import (
     batch_summary,
@@ -340,6 +341,14 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def pipeline() -> ModuleType:
+    """The pipeline, imported when a command runs: ``--help`` and ``--version`` stay instant.
+
+    Its readers pull in pydicom, pypdf and numpy, most of a second of start-up.
+    """
+    return importlib.import_module("recordpack.pipeline")
+
+
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
@@ -401,7 +410,7 @@ def _timeline(folder: Path, how: FolderOptions, quiet: bool = False) -> Timeline
         console.scan_progress(how.quiet or quiet) as progress,
         _cache(how.cache, how.no_cache, folder) as cache,
     ):
-        inventory = scan_folder(folder, how.read, cache=cache, progress=progress)
+        inventory = pipeline().scan_folder(folder, how.read, cache=cache, progress=progress)
     return build_timeline(inventory)
 
 
@@ -447,7 +456,7 @@ def check(
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
     result = _timeline(folder, how)
     patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
-    checked = check_records(
+    checked = pipeline().check_records(
         result,
         checklist=str(checklist_file) if checklist_file else condition,
         patient=patient,
@@ -524,7 +533,7 @@ def build(
         console.scan_progress(how.quiet) as progress,
         _cache(how.cache, how.no_cache, folder) as cache,
     ):
-        result = build_packet(folder, options, progress=progress, cache=cache)
+        result = pipeline().build_packet(folder, options, progress=progress, cache=cache)
     if how.json:
         _emit_json(build_dict(result))
     elif not how.quiet:
