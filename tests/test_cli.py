@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recordpack import cli
+from recordpack import pipeline
 from recordpack.cli import app
 from recordpack.errors import ExitCode
 from recordpack.serialize import TIMELINE_COLUMNS
@@ -129,7 +129,7 @@ def test_an_internal_error_is_one_line_without_patient_data(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("Dana Whitfield 1968-07-22")
 
-    monkeypatch.setattr(cli, "scan_folder", broken)
+    monkeypatch.setattr(pipeline, "scan_folder", broken)
     quiet = runner.invoke(app, ["scan", str(tmp_path)])
     assert quiet.exit_code == ExitCode.BUG
     assert "internal error (ZeroDivisionError)" in quiet.output
