@@ -35,3 +35,14 @@ def test_paper_follows_the_locale(monkeypatch: pytest.MonkeyPatch, lang: str, pa
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("LANG", lang)
     assert default_paper() is paper
+
+
+def test_a_huge_scan_is_placed_at_about_300_dpi_not_at_full_size():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 5000), (250, 250, 250)).save(out, "PNG")  # 30 MP
+    [page] = PdfReader(io.BytesIO(image_pages(out.getvalue()))).pages
+    [image] = page.images
+    width, height = image.image.size
+    assert width * height <= 12_000_000 and width / height == pytest.approx(6000 / 5000, 0.01)

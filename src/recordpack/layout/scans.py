@@ -10,6 +10,7 @@ the image fitted inside a margin, and, when OCR read it, the invisible text laye
 from __future__ import annotations
 
 import io
+import math
 import os
 import zlib
 
@@ -58,7 +59,8 @@ def image_pages(
             elif img.format == "HEIF":  # no PDF filter decodes HEIC: as a high-quality JPEG
                 xobject, rotate = _heic_as_jpeg(img), 0
             else:
-                upright = ImageOps.exif_transpose(img) if frame == 0 else img.copy()
+                fitted = _fitted(img)
+                upright = ImageOps.exif_transpose(fitted) if frame == 0 else fitted.copy()
                 xobject = _flate_xobject(upright)
                 rotate = 0
             layer = (layers or {}).get(frame)
@@ -133,6 +135,22 @@ def _fax_xobject(img: Image.Image) -> StreamObject:
         NameObject("/BlackIs1"): BooleanObject(black_is_zero),
     })  # fmt: skip
     return stream
+
+
+PAGE_PIXELS = 12_000_000  # about 300 dpi over a whole Letter or A4 page
+
+
+def _fitted(img: Image.Image) -> Image.Image:
+    """A huge scan brought down to about 300 dpi at page size, before any copy is made.
+
+    A 100-megapixel page would otherwise be copied three times over (upright, raw bytes,
+    compressed) for a page that prints the same at 300 dpi.
+    """
+    width, height = img.size
+    if img.mode == "1" or width * height <= 2 * PAGE_PIXELS:
+        return img
+    factor = math.ceil(math.sqrt(width * height / PAGE_PIXELS))
+    return img.reduce(factor)
 
 
 def _flate_xobject(img: Image.Image) -> StreamObject:
