@@ -124,18 +124,9 @@ class Staging:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` (created 0600), then rename over it."""
-    path = path.absolute()
-    fd, tmp = _mkstemp(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(0o600)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with Staging() as staging:
+        staging.file(path, data)
+        staging.commit()
 
 
 def write_private(path: Path, data: bytes) -> None:

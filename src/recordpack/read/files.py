@@ -182,7 +182,7 @@ def _read_stream(
     source = Source(path=path, sha256=digest, size=size, kind=kind, archive=archive)
     try:
         if kind is Kind.ZIP:
-            _read_zip(where, stream, out, read, depth)
+            _read_zip(where, stream, size, out, read, depth)
         elif kind is Kind.UNKNOWN:
             raise ReadError(
                 "not a format recordpack reads (PDF, DICOM, JPEG, PNG, TIFF, text)",
@@ -224,7 +224,9 @@ def unreadable(where: str, what: str, exc: BaseException) -> Problem:
     )
 
 
-def _read_zip(where: str, stream: BinaryIO, out: Outcome, read: ReadOptions, depth: int) -> None:
+def _read_zip(
+    where: str, stream: BinaryIO, size: int, out: Outcome, read: ReadOptions, depth: int
+) -> None:
     """Read the members of a zip in memory, refusing unsafe names and bombs."""
     limits = read.limits
     if depth >= limits.depth:
@@ -241,7 +243,7 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, read: ReadOptions, dep
         )
     if not any(not m.is_dir() for m in members):
         raise ReadError("zip holds no files", "download it again; the download may have failed")
-    _check_archive(members, _size(stream), limits)
+    _check_archive(members, size, limits)
     media = media_files([m.filename.replace("\\", "/") for m in members])
     start, index = len(out.found), dict[str, xdm.Entry]()
     with zf:
@@ -271,13 +273,6 @@ def _read_zip(where: str, stream: BinaryIO, out: Outcome, read: ReadOptions, dep
         tail = out.found[start:]
         out.problems += xdm.annotate(tail, index, where)
         out.found[start:] = tail
-
-
-def _size(stream: BinaryIO) -> int:
-    here = stream.tell()
-    size = stream.seek(0, io.SEEK_END)
-    stream.seek(here)
-    return size
 
 
 def _check_archive(members: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:

@@ -41,6 +41,7 @@ def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
                 f"apt-get install tesseract-ocr-{missing[0]}, or pass --ocr-lang eng",
             )
         ]
+    tesseract.remove_stale_folders()  # once per run, before this run makes its own
     problems: list[Problem] = []
     pages = _read_pages(ctx, [found[n].source for n in scanned], lang, problems)
     for n, read in zip(scanned, pages, strict=True):
@@ -95,6 +96,8 @@ def _run(
     results: list[dict[int, OcrPage]], problems: list[Problem],
 ) -> None:  # fmt: skip
     """OCR one batch of pages (emptied after), recording each result and failure."""
+    if not work:
+        return
     done = tesseract.read_pages([png for *_, png in work], lang)
     for (n, page, _), result in zip(work, done, strict=True):
         source = sources[n]

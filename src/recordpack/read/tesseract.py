@@ -120,7 +120,6 @@ def read_pages(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[OcrPage | None]:
     """OCR many pages, each in its own Tesseract process; a failed page gives None."""
-    remove_stale_folders()
     results: list[OcrPage | None] = [None] * len(pages)
 
     def one(index: int) -> tuple[int, OcrPage | None]:
