@@ -8,9 +8,13 @@ from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
 
-from recordpack.assemble import BAND, NUMBER_ROOM, Part, assemble
-from recordpack.layout.cover import stamp_renderer
+from recordpack.assemble import BAND, STAMP_WIDTH, Part, Strips, assemble
+from recordpack.layout.cover import render_strips
 from tests.builders import pdf_bytes, require_tool
+
+
+def strips_of(parts: list[Part]) -> Strips:
+    return render_strips([p.stamp for p in parts], None)
 
 
 def with_link(data: bytes) -> bytes:
@@ -27,7 +31,7 @@ def test_parts_are_joined_bookmarked_labelled_and_cleaned():
                index=1)  # fmt: skip
     note = Part("#2 Letter", "Clinical notes", pdf_bytes(["LETTER"]), "Jane · #2 Letter", index=2)
     done = assemble([cover, lab, note], title="Medical records: Jane", subject="s",
-                    stamps=stamp_renderer(None))  # fmt: skip
+                    strips=strips_of([cover, lab, note]))  # fmt: skip
     reader = PdfReader(io.BytesIO(done.pdf))
     assert (done.starts, done.total_pages, len(reader.pages)) == ((1, 2, 4), 4, 4)
     assert done.active_content_removed == 1  # the web link in the source page
@@ -43,7 +47,7 @@ def test_parts_are_joined_bookmarked_labelled_and_cleaned():
 
 def test_an_encrypted_packet_needs_its_password():
     part = Part("Cover", "", pdf_bytes(["COVER"]), "", drawn=True)
-    done = assemble([part], title="t", subject="s", stamps=stamp_renderer(None),
+    done = assemble([part], title="t", subject="s", strips=strips_of([part]),
                     encrypt_password="pw")  # fmt: skip
     reader = PdfReader(io.BytesIO(done.pdf))
     assert reader.is_encrypted and reader.decrypt("pw")
@@ -76,7 +80,7 @@ def test_each_page_shows_and_carries_only_its_own_stamp(tmp_path: Path):
         Part("#2", "Notes", pdf_bytes(["LETTER"]), stamps[2], index=2),
     ]
     packet = tmp_path / "packet.pdf"
-    packet.write_bytes(assemble(parts, title="t", subject="s", stamps=stamp_renderer(None)).pdf)
+    packet.write_bytes(assemble(parts, title="t", subject="s", strips=strips_of(parts)).pdf)
     expected = [stamps[0], stamps[1], stamps[1], stamps[2]]
     for number, (words, stamp) in enumerate(zip(bbox_words(packet), expected, strict=True), 1):
         band = " ".join(w for x, bottom, w in words if bottom <= BAND and not w.isdigit()
@@ -87,8 +91,8 @@ def test_each_page_shows_and_carries_only_its_own_stamp(tmp_path: Path):
         assert not any(s.split(" · ")[1] in text for s in others), number
 
     # What the page shows in its band is its own strip, drawn alone, and not its neighbour's.
-    width = float(PdfReader(packet).pages[0].mediabox.width) - 48 - NUMBER_ROOM
-    strips = stamp_renderer(None)(stamps, width)
+    width = STAMP_WIDTH
+    strips = PdfReader(io.BytesIO(render_strips(stamps, None).pdf)).pages
     for n, strip in enumerate(strips):
         writer = PdfWriter()
         writer.add_page(strip)
@@ -146,8 +150,69 @@ def hostile_page() -> bytes:
 
 def test_chained_scripts_attachments_and_media_do_not_survive():
     part = Part("#1", "Labs", hostile_page(), "stamp", index=1)
-    done = assemble([part], title="t", subject="s", stamps=stamp_renderer(None))
+    done = assemble([part], title="t", subject="s", strips=strips_of([part]))
     [page] = PdfReader(io.BytesIO(done.pdf)).pages
     kinds = [a.get_object()["/Subtype"] for a in page.get("/Annots") or []]
     assert kinds == ["/Link"] and done.active_content_removed == 3
     assert b"app.alert" not in done.pdf
+
+
+def awkward_pages() -> bytes:
+    """A page turned sideways by /Rotate, and a page whose resources and size are inherited.
+
+    Written by hand: PDF libraries push inherited entries down to the pages when they save.
+    """
+    text = b"BT /F1 12 Tf 72 700 Td (%s REPORT) Tj ET"
+    streams = [text % b"SIDEWAYS", text % b"INHERITED"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /MediaBox [0 0 612 792]"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Type /Page /Parent 2 0 R /Contents 6 0 R /Rotate 90 >>",
+        b"<< /Type /Page /Parent 2 0 R /Contents 7 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(s), s) for s in streams),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_rotated_and_inherited_pages_keep_their_text_and_get_the_stamp_on_top(tmp_path: Path):
+    source = awkward_pages()
+    assert PdfReader(io.BytesIO(source)).pages[0].rotation == 90
+    part = Part("#1", "Labs", source, "Jane Doe · #1 REPORT", index=1)
+    packet = tmp_path / "packet.pdf"
+    packet.write_bytes(assemble([part], title="t", subject="s", strips=strips_of([part])).pdf)
+    subprocess.run([require_tool("qpdf"), "--check", str(packet)], check=True, capture_output=True)
+    for words, text in zip(bbox_words(packet), ("SIDEWAYS", "INHERITED"), strict=True):
+        band = [w for _, bottom, w in words if bottom <= BAND]
+        assert band[:4] == ["Jane", "Doe", "·", "#1"] and "page" in band
+        assert text in [w for _, bottom, w in words if bottom > BAND]
+    first = PdfReader(packet).pages[0]
+    assert first.rotation == 0 and first.mediabox.width > first.mediabox.height  # shown as seen
+
+
+def test_a_narrow_page_gets_its_stamp_scaled_to_fit(tmp_path: Path):
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(80, 200))  # a till receipt, 80 mm wide
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    pdf.cell(text="RECEIPT")
+    stamp = "Jane Doe · DOB 1968-07-22 · #1 A RECEIPT WITH A RATHER LONG TITLE"
+    part = Part("#1", "Other", bytes(pdf.output()), stamp, index=1)
+    packet = tmp_path / "packet.pdf"
+    packet.write_bytes(assemble([part], title="t", subject="s", strips=strips_of([part])).pdf)
+    [words] = bbox_words(packet)
+    width = float(PdfReader(packet).pages[0].mediabox.width)
+    band = [(x, w) for x, bottom, w in words if bottom <= BAND]
+    assert [w for _, w in band][:2] == ["Jane", "Doe"]
+    assert all(x < width for x, _ in band)

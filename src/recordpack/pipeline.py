@@ -17,7 +17,6 @@ from recordpack.cache import ScanCache
 from recordpack.check import check_records
 from recordpack.context import Context, Progress
 from recordpack.layout import lay_out
-from recordpack.layout.cover import stamp_renderer
 from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
 from recordpack.outputs import Staging, check_packet_path, refuse_inside
@@ -72,7 +71,7 @@ def build_packet(
         layout.parts,
         title=_packet_title(options),
         subject=f"Records for a second opinion: {check.report.checklist.title}",
-        stamps=stamp_renderer(options.template_dir),
+        strips=layout.strips,
         encrypt_password=options.encrypt_password,
         attachments=_attachments(ctx, timeline) if options.attach_originals else [],
         progress=ctx.report,

@@ -8,15 +8,18 @@ pages cannot be made is a problem for that record; the others go on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
+import pikepdf
 from pypdf.errors import PdfReadError
 
-from recordpack.assemble import Part
+from recordpack.assemble import Part, Strips
 from recordpack.context import Context
 from recordpack.errors import RecordpackError, described
 from recordpack.layout import cover
-from recordpack.layout.pages import item_pages, study_pages
+from recordpack.layout.drawing import Drawing
+from recordpack.layout.pages import Drawn, item_pages, study_pages
 from recordpack.models import Category, Item, Kind, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Order, Profile, today
 from recordpack.results import CheckResult
@@ -43,6 +46,7 @@ class Layout:
     records: tuple[Part, ...]
     placed: tuple[Item, ...]  # the item of each record part
     extra: tuple[Part, ...]
+    strips: Strips  # every part's stamp, drawn
 
     @property
     def parts(self) -> list[Part]:
@@ -53,12 +57,24 @@ class Layout:
 def lay_out(
     ctx: Context, timeline: Timeline, check: CheckResult, options: BuildOptions, profile: Profile
 ) -> Layout:
-    """Make the pages of the packet; records that cannot be laid out become problems."""
+    """Make the pages of the packet; records that cannot be laid out become problems.
+
+    The stamps and the imaging studies (the slow drawings) are drawn in worker processes while
+    this one copies the documents, then draws the cover, which needs every part's length.
+    """
     head = stamp_head(options)
-    records, placed = _records(ctx, timeline, options, _originals_note(profile, options), head)
-    extra = _extras(ctx, check, options, head)
-    cover_part = _cover(timeline, check, options, records, placed, extra, head)
-    return Layout(cover_part, tuple(records), tuple(placed), tuple(extra))
+    order = packet_order(timeline.items, options.order)
+    studies = [i for i in timeline.items if i.category is Category.IMAGING]
+    originals = _originals_note(profile, options)
+    stamps = [_stamp(head, "cover"), *(_record_stamp(head, item) for _, item in order),
+              _stamp(head, "not included"), _stamp(head, "transmittal")]  # fmt: skip
+    with Drawing(ctx.options.workers, parallel=len(studies) > 1 or len(order) > 100) as drawing:
+        drawn = study_pages(drawing, ctx, studies, originals, options.template_dir)  # needed first
+        strips = drawing.submit(cover.render_strips, stamps, options.template_dir)
+        records, placed = _records(ctx, order, drawn, options, originals, head)
+        extra = _extras(ctx, check, options, head)
+        cover_part = _cover(timeline, check, options, records, placed, extra, head)
+        return Layout(cover_part, tuple(records), tuple(placed), tuple(extra), strips.result())
 
 
 def stamp_head(options: BuildOptions) -> str:
@@ -68,21 +84,27 @@ def stamp_head(options: BuildOptions) -> str:
     return " · ".join(x for x in (patient.name, dob) if x)
 
 
+def _record_stamp(head: str, item: Item) -> str:
+    return " · ".join(x for x in (head, f"#{item.index} {item.title[:70]}") if x)
+
+
 def _records(
-    ctx: Context, timeline: Timeline, options: BuildOptions, originals: str, head: str
+    ctx: Context,
+    order: list[tuple[str, Item]],
+    drawn: dict[str, Drawn],
+    options: BuildOptions,
+    originals: str,
+    head: str,
 ) -> tuple[list[Part], list[Item]]:
-    order = packet_order(timeline.items, options.order)
     ctx.report(0, len(order), "laying out pages")
-    studies = [i for i in timeline.items if i.category is Category.IMAGING]
-    drawn = study_pages(ctx, studies, originals, options.template_dir)
     parts: list[Part] = []
     placed: list[Item] = []
     for done, (section, item) in enumerate(order, start=1):
         ctx.report(done, len(order), "laying out pages")
         try:
-            pdf = drawn.get(item.id) or item_pages(ctx, item, options, originals)
-            stamp = " · ".join(x for x in (head, f"#{item.index} {item.title[:70]}") if x)
-            part = Part(f"#{item.index} {item.title}", section, pdf, stamp,
+            study = drawn.get(item.id)
+            pdf = (_drawn(*study) if study else None) or item_pages(ctx, item, options, originals)
+            part = Part(f"#{item.index} {item.title}", section, pdf, _record_stamp(head, item),
                         drawn=item.kind is not Kind.PDF, index=item.index)  # fmt: skip
         except Exception as exc:  # one record's failure is that record's problem
             ctx.problems.append(_not_placed(item, exc))
@@ -92,8 +114,16 @@ def _records(
     return parts, placed
 
 
+def _drawn(run: Future[list[bytes]], n: int) -> bytes | None:
+    """A study drawn with others, or None: it is then drawn alone, so a failure gets a name."""
+    try:
+        return run.result()[n]
+    except (OSError, ValueError, RecordpackError):
+        return None
+
+
 def _not_placed(item: Item, exc: Exception) -> Problem:
-    why = described(exc, (OSError, ValueError, RecordpackError, PdfReadError))
+    why = described(exc, (OSError, ValueError, RecordpackError, PdfReadError, pikepdf.PdfError))
     return Problem(
         item.sources[0].display,
         Severity.ERROR,
@@ -130,45 +160,70 @@ def _cover(
 ) -> Part:
     """The cover and its index, whose page numbers depend on the cover's own length.
 
-    A first guess (a summary page, then ~32 index rows a page) usually holds, so the cover is
-    laid out once; otherwise again with the corrected numbers.
+    The index's rows cost most of the layout, so the length is guessed before drawing them
+    (:func:`_guess_length`); when the guess is wrong the cover is laid out again with the
+    corrected numbers.
     """
     sizes = [p.pages for p in (*records, *extra)]
-    pages = 1 + -(-(len(sizes) + 1) // INDEX_ROWS_PER_PAGE)
-    pdf = b""
-    for _ in range(4):
-        starts = [pages + 1 + sum(sizes[:n]) for n in range(len(sizes))]
-        rows = (
-            [
-                cover.IndexRow(
-                    str(i.index),
-                    i.date,
-                    i.date_ambiguous,
-                    i.category.value,
-                    i.title,
-                    s,
-                    file_date=i.file_dated,
-                )
-                for i, s in zip(placed, starts, strict=False)
-            ]
-            + [
-                cover.IndexRow("", None, False, "", p.title, s)
-                for p, s in zip(extra, starts[len(records) :], strict=True)
-            ]
-        )
-        pdf = cover.render_cover(
+    alone = len(sizes) > INDEX_ALONE_AFTER
+
+    def draw(pages: int | None) -> bytes:
+        starts = [(pages or 0) + 1 + sum(sizes[:n]) for n in range(len(sizes))]
+        rows = [
+            cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s,
+                           file_date=i.file_dated)
+            for i, s in zip(placed, starts, strict=False)
+        ] + [
+            cover.IndexRow("", None, False, "", p.title, s)
+            for p, s in zip(extra, starts[len(records) :], strict=True)
+        ]  # fmt: skip
+        return cover.render_cover(
             patient=options.patient,
             check=check,
             items=timeline.items,
-            index=rows,
+            index=rows if pages is not None else [],
+            index_alone=alone,
             prepared=options.prepared or today(),
             source_count=sum(len(i.sources) for i in timeline.items),
             template_dir=options.template_dir,
         )
+
+    if alone:  # the summary alone is quick to lay out, and the index starts on a page of its own
+        summary = Part("", "", draw(None), "").pages - 1
+        pages = summary + _index_pages(placed, len(extra))
+    else:
+        pages = 1 + -(-(len(sizes) + 1) // INDEX_ROWS_PER_PAGE)
+    pdf = b""
+    for _ in range(4):
+        pdf = draw(pages)
         if (laid := Part("", "", pdf, "").pages) == pages:
             break
         pages = laid
     return Part("Cover and index", "", pdf, _stamp(head, "cover"), drawn=True)
+
+
+INDEX_ALONE_AFTER = 24  # index rows: more, and the index starts on a page of its own
+_PAGE_POINTS = 701.0  # a letter page's height inside the margins of packet.css
+_ROW_POINTS = (4.4, 11.1)  # a row's padding and border, and each line of text, at 9.5 pt
+_HEADING_POINTS = 32.0  # the "Index" heading
+_TITLE_CHARACTERS = 48  # characters of a title on one line of the index
+
+
+def _index_pages(placed: list[Item], extra: int) -> int:
+    """How many pages the index will fill, from each row's lines (titles wrap, file dates use two).
+
+    Only a guess: a wrong one costs a second layout, never a wrong number.
+    """
+    lines = [max(2 if i.file_dated else 1, -(-len(i.title) // _TITLE_CHARACTERS)) for i in placed]
+    lines += [1] * extra
+    names = sum(_ROW_POINTS)  # the columns' names, at the top of each page
+    pages, used = 1, _HEADING_POINTS + names
+    for n in lines:
+        row = _ROW_POINTS[0] + _ROW_POINTS[1] * n
+        if used + row > _PAGE_POINTS:
+            pages, used = pages + 1, names
+        used += row
+    return pages + (used + 2.5 * _ROW_POINTS[1] > _PAGE_POINTS)  # the note under the index
 
 
 def packet_order(items: Sequence[Item], order: Order) -> list[tuple[str, Item]]:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pypdf import PageObject, PdfReader
+import pikepdf
 
-from recordpack.assemble import LINK_PREFIX
+from recordpack.assemble import LINK_PREFIX, STAMP_WIDTH, Strips
 from recordpack.checklist import Level, Status
 from recordpack.layout.html import RenderError, render_pdf, render_sections
 from recordpack.layout.imaging import key_images
@@ -68,11 +68,12 @@ def render_cover(
     check: CheckResult,
     items: Sequence[Item],
     index: Sequence[IndexRow],
+    index_alone: bool = False,
     prepared: dt.date,
     source_count: int,
     template_dir: str | None,
 ) -> bytes:
-    """The cover and index pages."""
+    """The cover and index pages (the index on pages of its own when ``index_alone``)."""
     pages = {int(row.number): row.page for row in index if row.number}
     report = check.report
     gaps = [r for r in report.results if r.status is not Status.PRESENT]
@@ -95,6 +96,7 @@ def render_cover(
         glance=_glance(items),
         findings=key_findings(items, pages),
         index=index,
+        index_alone=index_alone,
     )
 
 
@@ -193,23 +195,23 @@ def render_transmittal(patient: Patient, checklist_title: str, template_dir: str
 STRIPS_PER_RUN = 1000  # stamps laid out per run of the page engine, to bound its memory
 
 
-def stamp_renderer(template_dir: str | None) -> Callable[[list[str], float], list[PageObject]]:
-    """Draws the stamps' text: one page per stamp (a strip 12 pt high), in one layout run.
+def render_strips(texts: Sequence[str], template_dir: str | None) -> Strips:
+    """Draws the stamps' text: one page per distinct stamp (a strip 12 pt high), few runs.
 
     Each stamp is its own page, so each becomes its own form holding only its own text: a
-    page shows, and its text layer carries, its own stamp and nothing else.
+    page shows, and its text layer carries, its own stamp and nothing else. The width is fixed
+    (``STAMP_WIDTH``) so the strips can be drawn before the pages they go on.
     """
-
-    def draw(texts: list[str], width: float) -> list[PageObject]:
-        strips: list[PageObject] = []
-        for start in range(0, len(texts), STRIPS_PER_RUN):
-            chunk = texts[start : start + STRIPS_PER_RUN]
-            pdf = render_pdf("stamps.html.j2", template_dir, strips=chunk, width=f"{width:.1f}")
-            pages = PdfReader(io.BytesIO(pdf)).pages
-            if len(pages) != len(chunk):  # a stamp that broke over two pages would shift all
-                raise RenderError(f"stamps laid out on {len(pages)} pages, not {len(chunk)}",
+    unique = tuple(dict.fromkeys(texts))
+    packet = pikepdf.new()
+    for start in range(0, len(unique), STRIPS_PER_RUN):
+        chunk = unique[start : start + STRIPS_PER_RUN]
+        pdf = render_pdf("stamps.html.j2", template_dir, strips=chunk, width=f"{STAMP_WIDTH:.1f}")
+        with pikepdf.open(io.BytesIO(pdf)) as laid:
+            if len(laid.pages) != len(chunk):  # a stamp that broke over two pages would shift all
+                raise RenderError(f"stamps laid out on {len(laid.pages)} pages, not {len(chunk)}",
                                   "check stamps.html.j2 in --template")  # fmt: skip
-            strips.extend(pages)
-        return strips
-
-    return draw
+            packet.pages.extend(laid.pages)
+    out = io.BytesIO()
+    packet.save(out)
+    return Strips(unique, out.getvalue())

@@ -7,30 +7,36 @@ file or a photo is laid out; an imaging study is drawn with its key images.
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future
 
 from pypdf import PdfReader, PdfWriter
 
 from recordpack.context import Context
-from recordpack.errors import RecordpackError
 from recordpack.layout import cover
+from recordpack.layout.drawing import Drawing
 from recordpack.layout.scans import add_text_layers, default_paper, image_pages
 from recordpack.models import Category, Item, Kind
 from recordpack.options import BuildOptions
 
+Drawn = tuple[Future[list[bytes]], int]  # a run of study drawings, and which of them
+
 
 def study_pages(
-    ctx: Context, studies: list[Item], originals: str, template_dir: str | None
-) -> dict[str, bytes]:
-    """The pages of every imaging study, by item id, laid out in one run.
+    drawing: Drawing, ctx: Context, studies: list[Item], originals: str, template_dir: str | None
+) -> dict[str, Drawn]:
+    """Every imaging study's drawing, by item id: one run per worker, each drawing several.
 
-    Empty if that fails: each study is then drawn alone by :func:`item_pages`, so a failure
+    A run that fails leaves its studies to be drawn alone by :func:`item_pages`, so a failure
     gets a name.
     """
-    try:
-        drawn = cover.render_studies(studies, ctx.records.read, originals, template_dir)
-    except (OSError, ValueError, RecordpackError):
-        return {}
-    return dict(zip((i.id for i in studies), drawn, strict=True))
+    drawn: dict[str, Drawn] = {}
+    for n in range(drawing.workers):
+        run = studies[n :: drawing.workers]
+        if run:
+            whole = drawing.submit(cover.render_studies, run, ctx.records.read, originals,
+                                   template_dir)  # fmt: skip
+            drawn |= {item.id: (whole, k) for k, item in enumerate(run)}
+    return drawn
 
 
 def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) -> bytes:
