@@ -14,3 +14,20 @@ def test_read_source_refuses_a_changed_file(tmp_path: Path):
     write_pdf(tmp_path / "a.pdf", ["y"])
     with pytest.raises(OSError, match="changed since it was scanned"):
         Records(tmp_path).read(item.sources[0])
+
+
+def test_copy_streams_a_file_byte_for_byte_and_refuses_a_changed_one(tmp_path: Path):
+    from recordpack.pipeline import scan_folder
+
+    records = tmp_path / "records"
+    write_pdf(records / "a.pdf", ["x"], pages=40)
+    [item] = scan_folder(records).items
+    [source] = item.sources
+    Records(records).copy(source, tmp_path / "out" / "copy.pdf")
+    copy = tmp_path / "out" / "copy.pdf"
+    assert copy.read_bytes() == (records / "a.pdf").read_bytes()
+    assert copy.stat().st_mode & 0o777 == 0o600 and copy.parent.stat().st_mode & 0o777 == 0o700
+    write_pdf(records / "a.pdf", ["y"], pages=40)
+    with pytest.raises(OSError, match="changed since it was scanned"):
+        Records(records).copy(source, tmp_path / "out" / "again.pdf")
+    assert not (tmp_path / "out" / "again.pdf").exists()  # nothing half-right is left

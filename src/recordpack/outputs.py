@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from recordpack.errors import OutputError, UsageError
 
@@ -131,12 +132,17 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def write_private(path: Path, data: bytes) -> None:
     """Create a new file (and its missing folders) that only the owner can read."""
+    with open_private(path) as fh:
+        fh.write(data)
+
+
+def open_private(path: Path) -> BinaryIO:
+    """A new file (and its missing folders) that only the owner can read, open for writing."""
     for folder in reversed(path.parents):
         if not folder.exists():
-            folder.mkdir(mode=0o700)
+            folder.mkdir(mode=0o700, exist_ok=True)  # another worker may be first
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    return os.fdopen(fd, "wb")
 
 
 def check_packet_path(path: Path) -> None:

@@ -88,7 +88,8 @@ def build_packet(
             bundle = write_bundle(options.bundle, staging=staging, records=ctx.records,
                                   packet=packet.pdf, timeline=timeline, placed=placed,
                                   problems=ctx.problems, profile=profile,
-                                  patient=options.patient, progress=ctx.report)  # fmt: skip
+                                  patient=options.patient, progress=ctx.report,
+                                  workers=ctx.options.workers)  # fmt: skip
         staging.commit()
     if bundle and options.encrypt_password:
         ctx.problems.append(_unencrypted_bundle(bundle))

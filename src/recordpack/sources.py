@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recordpack.models import Source
+from recordpack.outputs import open_private, write_private
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip member larger than this is not read in memory
+_CHUNK = 1024 * 1024  # bytes per read when a file is copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,32 @@ class Records:
             for name in [*nested, source.path]:
                 data = _member(data, name)
         if hashlib.sha256(data).hexdigest() != source.sha256:
-            raise OSError(f"{source.display} changed since it was scanned; run the command again")
+            raise _changed(source)
         return data
+
+    def copy(self, source: Source, target: Path) -> None:
+        """Copy a file found by a scan to ``target`` (new, owner-only), checked by hash.
+
+        A file on disk is streamed, so a large image never sits in memory whole.
+
+        Raises:
+            OSError: as :meth:`read`; nothing is left at ``target``.
+        """
+        if source.archive is not None:
+            write_private(target, self.read(source))
+            return
+        digest = hashlib.sha256()
+        with (self.root / source.path).open("rb") as src, open_private(target) as dst:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != source.sha256:
+            target.unlink()
+            raise _changed(source)
+
+
+def _changed(source: Source) -> OSError:
+    return OSError(f"{source.display} changed since it was scanned; run the command again")
 
 
 def _member(archive: bytes, name: str) -> bytes:
