@@ -1,9 +1,11 @@
 """Benchmark recordpack against the practical limits, side by side, on the same files.
 
-Scan times are of the work alone (each side's imports excluded, as the CLI's own start-up,
-about 0.7 s, is reported separately); build and batch times are whole commands.
+Scan times are of the work alone (each side's imports excluded, as the CLI's own start-up is
+reported separately); build and batch times are whole commands.
 
-    python bench/run.py --sizes S M L          # writes bench/results.json and bench/results.md
+    python bench/run.py --sizes S M L XL   # writes bench/results.json, results.md, README table
+    python bench/run.py --check            # exit 1 when results.json misses a target
+    python bench/run.py --table            # the README table again, from results.json
 
 For each corpus size (bench/make_corpus.py), in one run on the same files:
 
@@ -11,7 +13,10 @@ For each corpus size (bench/make_corpus.py), in one run on the same files:
 - a bare ``pydicom.dcmread(stop_before_pixels=True)`` loop over the same DICOM files;
 - PDF pages classified per second (the documents alone);
 - ``build`` end to end, its assembly stage beside a bare pypdf merge and qpdf of the same PDFs;
-- peak memory (RSS of the process tree, from GNU time) and output size against input size;
+- ``build --bundle``: time and peak memory of each stage, and the DICOM media step (copies and
+  DICOMDIR) beside dcmtk's ``dcmmkdir`` indexing the same files;
+- peak memory (RSS of the largest process, from GNU time) and output size against input size;
+- ``recordpack --version`` and ``--help``, whole processes;
 - ``batch`` of 20 patients with ``--jobs 1`` and ``--jobs 2``.
 
 The OS page cache is warmed before each measurement, so both sides of a comparison read from
@@ -40,13 +45,18 @@ sys.path.insert(0, str(ROOT))
 from bench.make_corpus import SIZES, Size, make_corpus  # noqa: E402
 
 RECORDPACK = [sys.executable, "-m", "recordpack"]
-TARGETS = {
-    "scan_vs_pydicom": 1.3,
-    "pdf_pages_per_s": 300,
-    "warm_vs_cold": 0.05,
-    "assembly_vs_pypdf": 1.5,
-    "peak_mb_L": 500,
-    "batch_speedup": 1.7,
+# name: (measure, "<=" or ">=", limit, sizes it applies to; None: every size measured)
+TARGETS: dict[str, tuple[str, str, float, tuple[str, ...] | None]] = {
+    "DICOM scan / bare pydicom": ("scan_vs_pydicom", "<=", 1.3, ("L", "XL")),
+    "PDF pages classified per second": ("pdf_pages_per_s", ">=", 300, None),
+    "warm re-scan / cold": ("warm_vs_cold", "<=", 0.05, ("L", "XL")),
+    "assembly / qpdf": ("assembly_vs_qpdf", "<=", 1.5, ("L", "XL")),
+    "build at L, seconds": ("build_s", "<=", 15, ("L",)),
+    "DICOM media step / dcmmkdir": ("media_vs_dcmmkdir", "<=", 3, None),
+    "build --bundle peak MB": ("bundle_peak_mb", "<=", 500, None),
+    "recordpack --version, seconds": ("version_s", "<=", 0.25, None),
+    "recordpack --help, seconds": ("help_s", "<=", 0.25, None),
+    "batch --jobs 2 speed-up": ("speedup", ">=", 1.7, None),
 }
 
 
@@ -103,6 +113,27 @@ def work_seconds(code: str, *args: str) -> tuple[float, list[str], float]:
     _, peak, out = timed(python(code, *args))
     first, *rest = out.split()
     return float(first), rest, peak
+
+
+MEDIA = (
+    "import sys, time, pathlib\n"
+    "from recordpack.bundle import write_dicom_media\n"
+    "from recordpack.options import ReadOptions\n"
+    "from recordpack.pipeline import scan_folder\n"
+    "from recordpack.sources import Records\n"
+    "from recordpack.timeline import build_timeline\n"
+    "root = pathlib.Path(sys.argv[1])\n"
+    "timeline = build_timeline(scan_folder(root, ReadOptions(ocr_lang=None)))\n"
+    "start = time.perf_counter()\n"
+    "write_dicom_media(pathlib.Path(sys.argv[2]), Records(root), timeline)\n"
+    "print(time.perf_counter() - start)\n"
+)
+
+
+def median_seconds(command: list[str], runs: int = 5) -> float:
+    """The median wall time of a short command."""
+    times = sorted(timed(command)[0] for _ in range(runs))
+    return times[len(times) // 2]
 
 
 PYPDF_MERGE = (
@@ -185,8 +216,24 @@ def measure(size_name: str, size: Size, work: Path) -> dict[str, Any]:
             "qpdf_merge_s": round(qpdf_s, 2),
             "assembly_vs_qpdf": round(report["seconds"]["assembly"] / qpdf_s, 1),
         }
-    shutil.rmtree(corpus)
-    shutil.rmtree(docs)
+    bundle = work / f"bundle-{size_name}"
+    bundled_s, bundled_mb, out = timed([*build, "--bundle", str(bundle), "--json"])
+    media = work / f"media-{size_name}"
+    media_s, _, _ = work_seconds(MEDIA, str(corpus / "DICOM"), str(media))
+    dcmmkdir_s, _, _ = timed(["dcmmkdir", "+r", "+I", "-q", "+D", str(work / "DICOMDIR"),
+                              "DICOM"], cwd=media)  # fmt: skip
+    result |= {
+        "bundle_s": round(bundled_s, 2),
+        "bundle_peak_mb": round(bundled_mb),
+        "bundle_stages_s": json.loads(out)["seconds"],
+        "media_s": round(media_s, 2),
+        "dcmmkdir_s": round(dcmmkdir_s, 2),
+        "media_vs_dcmmkdir": round(media_s / dcmmkdir_s, 2),
+        "version_s": round(median_seconds([*RECORDPACK, "--version"]), 2),
+        "help_s": round(median_seconds([*RECORDPACK, "--help"]), 2),
+    }
+    for folder in (corpus, docs, bundle, media):
+        shutil.rmtree(folder)
     return result
 
 
@@ -211,21 +258,38 @@ def measure_batch(work: Path, patients: int = 20) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The Markdown table for the README."""
+    """The Markdown tables for the README: the measures, growth by stage, and the targets."""
     lines = [
         "| corpus | files (MB) | scan cold | warm re-scan | DICOM scan / bare pydicom"
-        " | PDF pages/s |"
-        " build (peak MB) | assembly / bare pypdf (/ qpdf) | packet / input |",
+        " | PDF pages/s | build (peak MB) | assembly / qpdf (/ bare pypdf) | packet / input |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     lines.extend(_row(r) for r in results["sizes"])
+    lines += [
+        "",
+        "| corpus | `build --bundle` | scan | pages | assembly | bundle | peak MB"
+        " | DICOM media / dcmmkdir |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["sizes"]:
+        st = r["bundle_stages_s"]
+        lines.append(
+            f"| {r['size']} | {r['bundle_s']} s | {st['scan']} s | {st['pages']} s"
+            f" | {st['assembly']} s | {st['write']} s | {r['bundle_peak_mb']}"
+            f" | {r['media_s']} / {r['dcmmkdir_s']} s = {r['media_vs_dcmmkdir']}x |"
+        )
     b = results.get("batch")
     if b:
         lines.append("")
         lines.append(
             f"Batch of {b['patients']} patients: --jobs 1 {b['jobs1_s']} s,"
             f" --jobs 2 {b['jobs2_s']} s ({b['speedup']}x)."
+            f" `recordpack --version` {results['sizes'][0]['version_s']} s,"
+            f" `--help` {results['sizes'][0]['help_s']} s."
         )
+    lines += ["", "| target | limit | measured | met |", "|---|---|---|---|"]
+    for name, limit, measured, met in check(results):
+        lines.append(f"| {name} | {limit} | {measured} | {'yes' if met else '**no**'} |")
     return "\n".join(lines)
 
 
@@ -236,23 +300,64 @@ def _row(r: dict[str, Any]) -> str:
         f" | {r['scan_cold_s']} s ({r['scan_files_per_s']:,}/s)"
         f" | {r['scan_warm_s']} s ({r['warm_vs_cold']:.1%})"
         f" | {r['dicom_scan_s']} / {r['pydicom_loop_s']} s = {r['scan_vs_pydicom']}x"
-        f" | {r['pdf_pages_per_s']} | {r['build_s']} s ({r['build_peak_mb']})"
-        f" | {stages['assembly']} / {r['pypdf_merge_s']} s = {r['assembly_vs_pypdf']}x"
-        f" ({r.get('assembly_vs_qpdf', '-')}x) | {r['packet_vs_input']} |"
+        f" | {r['pdf_pages_per_s']:,} | {r['build_s']} s ({r['build_peak_mb']})"
+        f" | {stages['assembly']} / {r.get('qpdf_merge_s', '-')} s"
+        f" = {r.get('assembly_vs_qpdf', '-')}x ({r['assembly_vs_pypdf']}x)"
+        f" | {r['packet_vs_input']} |"
     )
 
 
+def check(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """Each target: its limit, what was measured (per size), and whether every size met it."""
+    rows = []
+    batch = results.get("batch") or {}
+    for name, (key, op, limit, sizes) in TARGETS.items():
+        measured = [(r["size"], r[key]) for r in results["sizes"]
+                    if key in r and (sizes is None or r["size"] in sizes)]  # fmt: skip
+        if key in batch:
+            measured = [("batch", batch[key])]
+        if not measured:
+            continue
+        met = all(v <= limit if op == "<=" else v >= limit for _, v in measured)
+        shown = ", ".join(f"{size} {value}" for size, value in measured)
+        rows.append((name, f"{op} {limit:g}", shown, met))
+    return rows
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_tables(results: dict[str, Any]) -> None:
+    """bench/results.md, and the README's table between its markers."""
+    text = table(results)
+    (ROOT / "bench" / "results.md").write_text(text + "\n")
+    readme = ROOT / "README.md"
+    before, rest = readme.read_text().split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    readme.write_text(f"{before}{README_START}\n{text}\n{README_END}{after}")
+
+
 def main() -> None:
-    """Run the benchmarks and write the results."""
+    """Run the benchmarks and write the results (or check or re-table the last ones)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["S", "M", "L"], choices=sorted(SIZES))
     parser.add_argument("--no-batch", action="store_true")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--table", action="store_true", help="re-write the tables only")
     args = parser.parse_args()
+    saved = ROOT / "bench" / "results.json"
+    if args.check or args.table:
+        results = json.loads(saved.read_text())
+        if args.table:
+            write_tables(results)
+        missed = [row for row in check(results) if not row[3]]
+        for name, limit, measured, _ in missed:
+            print(f"missed: {name} {limit} (measured {measured})")
+        sys.exit(1 if args.check and missed else 0)
     work = Path(tempfile.mkdtemp(prefix="recordpack-bench-"))
-    results: dict[str, Any] = {
+    results = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}",
-        "targets": TARGETS,
         "sizes": [],
     }
     try:
@@ -264,8 +369,8 @@ def main() -> None:
             print(json.dumps(results["batch"]), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2))
-    (ROOT / "bench" / "results.md").write_text(table(results) + "\n")
+    saved.write_text(json.dumps(results, indent=2))
+    write_tables(results)
     print(table(results))
 
 

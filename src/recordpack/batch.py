@@ -31,12 +31,11 @@ from recordpack.checklist import Status
 from recordpack.config import Config
 from recordpack.errors import RecordpackError, RuleDataError
 from recordpack.models import Severity
-from recordpack.options import BuildOptions, Limits, Order, Profile, ReadOptions
+from recordpack.options import CACHE_FILE, BuildOptions, Limits, Order, Profile, ReadOptions
 from recordpack.patient import resolve_patient
 from recordpack.results import BatchResult, BuildResult, JobResult
 from recordpack.serialize import job_dict, job_from_dict
 
-CACHE_FILE = ".recordpack-cache.sqlite"
 _MANIFEST_KEYS = {"folder", "output", "condition", "consult_date", "patient_file", "name", "dob",
                   "question", "order", "profile", "bundle"}  # fmt: skip
 

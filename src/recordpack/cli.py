@@ -24,19 +24,29 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+if TYPE_CHECKING:
+    from recordpack.cache import ScanCache
+
 from recordpack import __version__, console
-from recordpack.batch import CACHE_FILE, Settings, read_jobs, run_batch, shard
-from recordpack.cache import ScanCache, default_cache_path
 from recordpack.checklist import bundled_checklists, load_checklist
 from recordpack.config import Config, load_config
 from recordpack.errors import ExitCode, OutputError, RecordpackError, Terminated, UsageError
 from recordpack.models import DateOrder, Timeline
-from recordpack.options import BuildOptions, Limits, Order, Paper, Profile, ReadOptions, today
+from recordpack.options import (
+    CACHE_FILE,
+    BuildOptions,
+    Limits,
+    Order,
+    Paper,
+    Profile,
+    ReadOptions,
+    today,
+)
 from recordpack.outputs import write_atomically
 from recordpack.patient import PATIENT_FILE, parse_patient, patient_template, resolve_patient
 from recordpack.results import JobResult
@@ -390,6 +400,8 @@ def _cache(path: Path | None, off: bool, folder: Path) -> Iterator[ScanCache]:
     Never inside the records folder, which is only read: a cache asked for there is refused, and
     a default one that happens to be there (records scanned from a home folder) is not kept.
     """
+    from recordpack.cache import ScanCache, default_cache_path
+
     inside = folder.resolve()
     if path is not None and path.absolute().resolve().is_relative_to(inside):
         raise UsageError(
@@ -690,6 +702,8 @@ def batch(
     limit: LimitOpt = None,
 ) -> None:
     """Build one packet per patient, in parallel; unchanged patients are skipped."""
+    from recordpack.batch import Settings, read_jobs, run_batch
+
     if executor is Executor.DASK and not scheduler:
         raise UsageError("--executor dask needs --scheduler ADDRESS")
     config = load_config(config_file)
@@ -724,6 +738,8 @@ def batch(
 
 
 def _shard(jobs: list[Any], spec: str | None) -> list[Any]:
+    from recordpack.batch import shard
+
     if not spec:
         return jobs
     k, _, n = spec.partition("/")

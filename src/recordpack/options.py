@@ -11,6 +11,8 @@ from recordpack.errors import UsageError
 from recordpack.models import DateOrder
 from recordpack.patient import Patient
 
+CACHE_FILE = ".recordpack-cache.sqlite"  # a batch's cache, in its output folder
+
 
 class Order(StrEnum):
     """How documents follow the cover."""
