@@ -96,8 +96,8 @@ def assemble(
         starts.append(len(packet.pages) + 1)
         packet.pages.extend(part.document.pages)
         if not part.drawn:  # our own pages carry only the cover's links
-            for page in packet.pages[starts[-1] - 1 :]:
-                removed += _remove_active_content(page)
+            for number in range(starts[-1] - 1, len(packet.pages)):
+                removed += _remove_active_content(packet.pages[number])
     total = len(packet.pages)
     _stamp(packet, parts, starts, total, strips)
     cover_end = starts[cover_parts] - 1 if len(starts) > cover_parts else total

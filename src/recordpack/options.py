@@ -47,7 +47,7 @@ class Limits:
     seconds: int = 60  # reading one file (a zip with all its members)
     members: int = 10_000  # files in one zip
     depth: int = 3  # zips inside zips
-    megapixels: int = 100  # one image or scan page: 100 MP decodes to 300 MB of RGB
+    megapixels: int = 80  # one image or scan page: 80 MP of RGB decodes to 320 MB
     pages: int = 2_000  # pages of one document placed in the packet
     ocr_pages: int = 300  # pages of one scanned document sent to OCR
 

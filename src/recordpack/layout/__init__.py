@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from itertools import accumulate
 
 import pikepdf
 from pypdf.errors import PdfReadError
@@ -74,7 +75,11 @@ def lay_out(
         records, placed = _records(ctx, order, drawn, options, originals, head)
         extra = _extras(ctx, check, options, head)
         cover_part = _cover(timeline, check, options, records, placed, extra, head)
-        return Layout(cover_part, tuple(records), tuple(placed), tuple(extra), strips.result())
+        try:
+            drawn_strips = strips.result()
+        except Exception:  # a lost worker: draw them here, where a real error is raised again
+            drawn_strips = cover.render_strips(stamps, options.template_dir)
+        return Layout(cover_part, tuple(records), tuple(placed), tuple(extra), drawn_strips)
 
 
 def stamp_head(options: BuildOptions) -> str:
@@ -118,7 +123,7 @@ def _drawn(run: Future[list[bytes]], n: int) -> bytes | None:
     """A study drawn with others, or None: it is then drawn alone, so a failure gets a name."""
     try:
         return run.result()[n]
-    except (OSError, ValueError, RecordpackError):
+    except Exception:  # whatever stopped the run (a bad image, a lost worker) is found again alone
         return None
 
 
@@ -161,14 +166,14 @@ def _cover(
     """The cover and its index, whose page numbers depend on the cover's own length.
 
     The index's rows cost most of the layout, so the length is guessed before drawing them
-    (:func:`_guess_length`); when the guess is wrong the cover is laid out again with the
+    (:func:`_index_pages`); when the guess is wrong the cover is laid out again with the
     corrected numbers.
     """
     sizes = [p.pages for p in (*records, *extra)]
     alone = len(sizes) > INDEX_ALONE_AFTER
 
     def draw(pages: int | None) -> bytes:
-        starts = [(pages or 0) + 1 + sum(sizes[:n]) for n in range(len(sizes))]
+        starts = [(pages or 0) + 1 + before for before in accumulate(sizes[:-1], initial=0)]
         rows = [
             cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s,
                            file_date=i.file_dated)

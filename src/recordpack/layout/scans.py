@@ -10,7 +10,6 @@ the image fitted inside a margin, and, when OCR read it, the invisible text laye
 from __future__ import annotations
 
 import io
-import math
 import os
 import zlib
 
@@ -27,6 +26,7 @@ from pypdf.generic import (
 )
 
 from recordpack.options import Paper
+from recordpack.read.image import fit_to_page
 
 SIZES = {Paper.LETTER: (612.0, 792.0), Paper.A4: (595.28, 841.89)}
 _LETTER_COUNTRIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR", "SV"}
@@ -59,9 +59,9 @@ def image_pages(
             elif img.format == "HEIF":  # no PDF filter decodes HEIC: as a high-quality JPEG
                 xobject, rotate = _heic_as_jpeg(img), 0
             else:
-                fitted = _fitted(img)
-                upright = ImageOps.exif_transpose(fitted) if frame == 0 else fitted.copy()
-                xobject = _flate_xobject(upright)
+                fitted = fit_to_page(img)  # drawn at once: no copy of the frame is needed
+                turned = frame == 0 and orientation != 1
+                xobject = _flate_xobject(ImageOps.exif_transpose(fitted) if turned else fitted)
                 rotate = 0
             layer = (layers or {}).get(frame)
             _add_image_page(writer, xobject, rotate, SIZES[paper], layer)
@@ -137,22 +137,6 @@ def _fax_xobject(img: Image.Image) -> StreamObject:
     return stream
 
 
-PAGE_PIXELS = 12_000_000  # about 300 dpi over a whole Letter or A4 page
-
-
-def _fitted(img: Image.Image) -> Image.Image:
-    """A huge scan brought down to about 300 dpi at page size, before any copy is made.
-
-    A 100-megapixel page would otherwise be copied three times over (upright, raw bytes,
-    compressed) for a page that prints the same at 300 dpi.
-    """
-    width, height = img.size
-    if img.mode == "1" or width * height <= 2 * PAGE_PIXELS:
-        return img
-    factor = math.ceil(math.sqrt(width * height / PAGE_PIXELS))
-    return img.reduce(factor)
-
-
 def _flate_xobject(img: Image.Image) -> StreamObject:
     if img.mode == "1":
         return _fax_xobject(img)
@@ -160,9 +144,18 @@ def _flate_xobject(img: Image.Image) -> StreamObject:
         img = img.convert("L" if img.mode in ("1", "I;16", "I", "F", "LA") else "RGB")
     colorspace = "/DeviceGray" if img.mode == "L" else "/DeviceRGB"
     stream = StreamObject()
-    stream.set_data(zlib.compress(img.tobytes(), 6))
+    stream.set_data(_deflated(img))
     stream.update(_image_dict(img.size, colorspace, "/FlateDecode"))
     return stream
+
+
+def _deflated(img: Image.Image, rows: int = 256) -> bytes:
+    """The pixels, deflated a band of rows at a time: never a second whole copy in memory."""
+    width, height = img.size
+    packer = zlib.compressobj(6)
+    bands = [packer.compress(img.crop((0, top, width, min(top + rows, height))).tobytes())
+             for top in range(0, height, rows)]  # fmt: skip
+    return b"".join([*bands, packer.flush()])
 
 
 def _image_dict(size: tuple[int, int], colorspace: str, filter_: str) -> dict[NameObject, object]:

@@ -28,6 +28,7 @@ from PIL import Image, ImageOps
 
 from recordpack.models import OcrPage
 from recordpack.outputs import process_alive
+from recordpack.read.image import fit_to_page
 
 PAGE_TIMEOUT = 180  # seconds for one page; a page that takes longer is left without text
 
@@ -54,8 +55,8 @@ def missing_languages(lang: str) -> list[str]:
 
 
 def prepare(image: Image.Image) -> bytes:
-    """An upright, greyscale PNG of a page image, as Tesseract reads best."""
-    upright = ImageOps.exif_transpose(image)
+    """An upright, greyscale PNG of a page at no more than 300 dpi, as Tesseract reads best."""
+    upright = ImageOps.exif_transpose(fit_to_page(image))
     if upright.mode not in ("L", "1"):
         upright = upright.convert("L")
     out = io.BytesIO()
