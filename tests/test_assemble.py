@@ -217,3 +217,46 @@ def test_a_narrow_page_gets_its_stamp_scaled_to_fit(tmp_path: Path):
     band = [(x, w) for x, bottom, w in words if bottom <= BAND]
     assert [w for _, w in band][:2] == ["Jane", "Doe"]
     assert all(x < width for x, _ in band)
+
+
+def with_extra_stream(data: bytes, stream_bytes: bytes, filters: int, *, direct: bool) -> bytes:
+    """The page's content and one more stream; ``direct`` puts the streams in the array itself,
+    which is not valid PDF but which pypdf reads (and qpdf reads as a document of no pages)."""
+    from pypdf.generic import ArrayObject, NameObject, StreamObject
+
+    writer = PdfWriter(clone_from=io.BytesIO(data))
+    stream = StreamObject()
+    stream._data = stream_bytes
+    stream[NameObject("/Filter")] = ArrayObject([NameObject("/FlateDecode")] * filters)
+    page = writer.pages[0]
+    contents = page["/Contents"].get_object()
+    streams = [contents, stream] if direct else [writer._add_object(x) for x in (contents, stream)]
+    page[NameObject("/Contents")] = ArrayObject(streams)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_page_of_nested_deflate_is_copied_as_it_is_never_inflated():
+    import zlib
+
+    packer = zlib.compressobj(9)
+    inner = b"".join([*(packer.compress(b"\0" * (1 << 24)) for _ in range(16)), packer.flush()])
+    bomb = zlib.compress(inner, 9)  # a few hundred bytes that inflate to 256 MB
+    part = Part("#1", "Labs", with_extra_stream(pdf_bytes(["REPORT"]), bomb, 2, direct=False),
+                "stamp", index=1)  # fmt: skip
+    done = assemble([part], title="t", subject="s", strips=strips_of([part]))
+    assert len(done.pdf) < len(inner) / 4  # the outer layer was not even taken off
+    assert b"REPORT" in subprocess.run([require_tool("pdftotext"), "-", "-"], input=done.pdf,
+                                       capture_output=True, check=True).stdout  # fmt: skip
+
+
+def test_a_page_tree_qpdf_cannot_follow_is_refused_not_dropped():
+    import zlib
+
+    import pytest
+
+    odd = with_extra_stream(pdf_bytes(["REPORT"]), zlib.compress(b"% nothing"), 1, direct=True)
+    assert len(PdfReader(io.BytesIO(odd)).pages) == 1  # what the scan saw
+    with pytest.raises(ValueError, match="page tree is damaged"):
+        Part("#1", "Labs", odd, "stamp", index=1)
