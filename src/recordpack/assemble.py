@@ -101,16 +101,18 @@ def assemble(
     for done, part in enumerate(parts, start=1):
         if progress:
             progress(done, len(parts), "assembling the PDF")
-        starts.append(len(packet.pages) + 1)
+        starts.append((starts[-1] + parts[done - 2].pages) if starts else 1)
         packet.pages.extend(part.document.pages)
+    pages = list(packet.pages)  # once: finding a page by its number walks the page tree
+    total = len(pages)
+    ends = [*starts[1:], total + 1]
+    for part, start, end in zip(parts, starts, ends, strict=True):
         if not part.drawn:  # our own pages carry only the cover's links
-            for number in range(starts[-1] - 1, len(packet.pages)):
-                removed += _remove_active_content(packet.pages[number])
-    total = len(packet.pages)
-    _stamp(packet, parts, starts, total, strips)
+            removed += sum(_remove_active_content(page) for page in pages[start - 1 : end - 1])
+    _stamp(packet, pages, parts, starts, strips)
     cover_end = starts[cover_parts] - 1 if len(starts) > cover_parts else total
-    _link_cover(packet, cover_end)
-    _outline(packet, parts, starts, cover_parts)
+    _link_cover(pages, cover_end)
+    _outline(packet, pages, parts, starts, cover_parts)
     _label(packet, cover_end, total)
     for name, data in attachments:
         packet.attachments[name] = pikepdf.AttachedFileSpec(
@@ -181,7 +183,7 @@ def _unsafe_chain(action: Any, depth: int) -> bool:
 
 
 def _stamp(
-    packet: pikepdf.Pdf, parts: Sequence[Part], starts: list[int], total: int, strips: Strips
+    packet: pikepdf.Pdf, pages: list[Page], parts: Sequence[Part], starts: list[int], strips: Strips
 ) -> None:
     """Stamp every page in a band at its top; source pages shrink a little to free the band.
 
@@ -196,11 +198,13 @@ def _stamp(
         Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
                    Encoding=Name.WinAnsiEncoding)
     )  # fmt: skip
+    total = len(pages)
+    sheet_pages = list(sheets.pages)
     ends = [*starts[1:], total + 1]
     for part, start, end in zip(parts, starts, ends, strict=True):
-        form = packet.copy_foreign(sheets.pages[where[part.stamp]].as_form_xobject())
+        form = packet.copy_foreign(sheet_pages[where[part.stamp]].as_form_xobject())
         for number in range(start, end):
-            page = packet.pages[number - 1]
+            page = pages[number - 1]
             if int(page.obj.get("/Rotate", 0)) % 360:
                 _transfer_rotation(page)
             _stamp_page(packet, page, form, font, f"page {number} of {total}",
@@ -278,9 +282,9 @@ def _transfer_rotation(page: Page) -> None:
             annot["/Rect"] = moved(rect)
 
 
-def _link_cover(packet: pikepdf.Pdf, cover_pages: int) -> None:
+def _link_cover(pages: list[Page], cover_pages: int) -> None:
     """Turn the cover's placeholder links into jumps to pages of this PDF."""
-    for page in packet.pages[:cover_pages]:
+    for page in pages[:cover_pages]:
         for annot in page.obj.get("/Annots") or []:
             action = annot.get("/A")
             uri = str(action.get("/URI", "")) if isinstance(action, Dictionary) else ""
@@ -288,24 +292,32 @@ def _link_cover(packet: pikepdf.Pdf, cover_pages: int) -> None:
                 continue
             target = int(uri.removeprefix(LINK_PREFIX)) - 1
             del annot["/A"]
-            annot["/Dest"] = Array([packet.pages[target].obj, Name.Fit])
+            annot["/Dest"] = Array([pages[target].obj, Name.Fit])
             annot["/Border"] = Array([0, 0, 0])
 
 
 def _outline(
-    packet: pikepdf.Pdf, parts: Sequence[Part], starts: list[int], cover_parts: int
+    packet: pikepdf.Pdf,
+    pages: list[Page],
+    parts: Sequence[Part],
+    starts: list[int],
+    cover_parts: int,
 ) -> None:
     """Bookmarks: section, then each document in it."""
     sections: dict[str, pikepdf.OutlineItem] = {}
+
+    def at(start: int) -> Array:  # a destination by page object, not number: no tree walk
+        return Array([pages[start - 1].obj, Name.Fit])
+
     with packet.open_outline() as outline:
         for number, (part, start) in enumerate(zip(parts, starts, strict=True)):
-            item = pikepdf.OutlineItem(part.title, start - 1)
+            item = pikepdf.OutlineItem(part.title, at(start))
             if number < cover_parts or not part.section:
                 outline.root.append(item)
                 continue
             parent = sections.get(part.section)
             if parent is None:
-                parent = pikepdf.OutlineItem(part.section, start - 1)
+                parent = pikepdf.OutlineItem(part.section, at(start))
                 outline.root.append(parent)
                 sections[part.section] = parent
             parent.children.append(item)
