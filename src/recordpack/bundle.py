@@ -28,6 +28,7 @@ from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from recordpack import __version__
@@ -203,6 +204,8 @@ def copy_image(records: Records, work: Path, source: Source, parts: tuple[str, .
 
 def _text(value: Any) -> str:
     """A header value as text ("" when missing, or of a shape a directory cannot hold)."""
+    if isinstance(value, MultiValue):  # a directory record holds the first value
+        value = value[0] if len(value) else None
     if value is None or isinstance(value, bytes | list | tuple | Dataset):
         return ""
     try:
