@@ -1,16 +1,27 @@
+import dataclasses
 import html
 import io
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
 
-from recordpack.assemble import BAND, STAMP_WIDTH, Part, Strips, assemble
+from recordpack import assemble as assembly
+from recordpack.assemble import BAND, STAMP_WIDTH, Part, Strips
 from recordpack.layout.cover import render_strips
 from tests.builders import pdf_bytes, require_tool
+
+
+def assemble(parts: list[Part], **options: Any) -> SimpleNamespace:
+    """The packet written to memory: its bytes, and what assembly reports."""
+    out = io.BytesIO()
+    done = assembly.assemble(parts, destination=out, **options)
+    return SimpleNamespace(pdf=out.getvalue(), **dataclasses.asdict(done))
 
 
 def strips_of(parts: list[Part]) -> Strips:

@@ -13,7 +13,7 @@ import io
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Page
@@ -71,9 +71,8 @@ class Strips:
 
 @dataclass(frozen=True, slots=True)
 class Assembled:
-    """The finished PDF bytes and where each part starts (1-based page numbers)."""
+    """Where each part of the written packet starts (1-based page numbers), and its size."""
 
-    pdf: bytes
     starts: tuple[int, ...]
     total_pages: int
     active_content_removed: int
@@ -87,10 +86,13 @@ def assemble(
     strips: Strips,
     cover_parts: int = 1,
     encrypt_password: str | None = None,
+    destination: BinaryIO,
     attachments: Sequence[tuple[str, bytes]] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Assembled:
-    """Join the parts, in order, into one PDF.
+    """Join the parts, in order, into one PDF written to ``destination`` as it is made.
+
+    Written, not returned: the packet never sits in memory whole beside its parts.
 
     Each part's stamp is its strip (from ``strips``, by text), shown in the top band of each of
     its pages. The first ``cover_parts`` parts get roman page labels.
@@ -123,15 +125,15 @@ def assemble(
     packet.docinfo["/Subject"] = subject
     packet.docinfo["/Producer"] = packet.docinfo["/Creator"] = "recordpack"
     packet.Root.PageMode = Name.UseOutlines
-    out = io.BytesIO()
     encryption: Any = False
     if encrypt_password:
         encryption = pikepdf.Encryption(user=encrypt_password, owner=encrypt_password, R=6)
     # Streams are copied as they are, never decoded and recompressed: a 7 KB page of nested
     # Flate inflates to 4 GB (22 s of qpdf's time). Our own small streams are deflated as made.
-    packet.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                encryption=encryption, deterministic_id=not encrypt_password)  # fmt: skip
-    return Assembled(out.getvalue(), tuple(starts), total, removed)
+    packet.save(destination, compress_streams=False, encryption=encryption,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                deterministic_id=not encrypt_password)  # fmt: skip
+    return Assembled(tuple(starts), total, removed)
 
 
 def _remove_active_content(page: Page) -> int:

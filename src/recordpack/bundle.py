@@ -15,7 +15,6 @@ The DICOMDIR is written by :mod:`recordpack.dicomdir` from a few strings of each
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import warnings
@@ -43,7 +42,7 @@ from recordpack.dicomdir import (
 from recordpack.layout.html import render_html
 from recordpack.models import Category, Problem, Source, Timeline
 from recordpack.options import Profile
-from recordpack.outputs import Staging, write_private
+from recordpack.outputs import Staging, copy_private, write_private
 from recordpack.patient import Patient
 from recordpack.results import PlacedItem
 from recordpack.serialize import printable, problem_dict
@@ -55,7 +54,7 @@ def write_bundle(
     *,
     staging: Staging,
     records: Records,
-    packet: bytes,
+    packet: Path,
     timeline: Timeline,
     placed: Sequence[PlacedItem],
     problems: Sequence[Problem],
@@ -80,7 +79,7 @@ def write_bundle(
 def _fill(
     work: Path,
     records: Records,
-    packet: bytes,
+    packet: Path,
     timeline: Timeline,
     placed: Sequence[PlacedItem],
     problems: Sequence[Problem],
@@ -89,7 +88,7 @@ def _fill(
     progress: Callable[[int, int, str], None] | None,
     workers: int | None,
 ) -> None:
-    write_private(work / "packet.pdf", packet)
+    packet_sha256, packet_size = copy_private(packet, work / "packet.pdf")
     pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
     bundled: dict[str, str] = {}
     if profile.value == "full":
@@ -116,8 +115,8 @@ def _fill(
         "profile": profile.value,
         "packet": {
             "path": "packet.pdf",
-            "sha256": hashlib.sha256(packet).hexdigest(),
-            "size": len(packet),
+            "sha256": packet_sha256,
+            "size": packet_size,
         },
         "files": files,
         "not_included": [problem_dict(p) for p in problems],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
@@ -69,7 +69,8 @@ class _Record:
 def dicomdir(images: Iterable[Image]) -> bytes:
     """The DICOMDIR bytes for ``images``, grouped by patient, study and series in file order."""
     tree: dict[str, dict[str, dict[str, list[Image]]]] = {}
-    for image in images:
+    for raw in images:
+        image = replace(raw, values={k: _clean(text) for k, text in raw.values.items()})
         v = image.values
         patient = tree.setdefault(v.get("PatientID") or "UNKNOWN", {})
         series = patient.setdefault(v.get("StudyInstanceUID", ""), {})
@@ -108,6 +109,11 @@ def dicomdir(images: Iterable[Image]) -> bytes:
         level(p, study_records)
     level(None, roots)
     return _encode(records, roots)
+
+
+def _clean(text: str) -> str:
+    """One value, without control characters; a backslash (DICOM's value separator) as "/"."""
+    return "".join(c for c in text if c >= " " and c != "\x7f").replace("\\", "/").strip()
 
 
 def _pick(values: dict[str, str], keys: tuple[str, ...], keep_empty: bool = True) -> dict[str, str]:

@@ -10,6 +10,7 @@ run that writes the same output, once their process is gone.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -134,6 +135,16 @@ def write_private(path: Path, data: bytes) -> None:
     """Create a new file (and its missing folders) that only the owner can read."""
     with open_private(path) as fh:
         fh.write(data)
+
+
+def copy_private(source: Path, path: Path) -> tuple[str, int]:
+    """Copy a file we made to a new owner-only file, streaming; its SHA-256 and size."""
+    digest, size = hashlib.sha256(), 0
+    with source.open("rb") as src, open_private(path) as dst:
+        while chunk := src.read(1024 * 1024):
+            digest.update(chunk)
+            size += dst.write(chunk)
+    return digest.hexdigest(), size
 
 
 def open_private(path: Path) -> BinaryIO:

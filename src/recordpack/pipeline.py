@@ -11,17 +11,17 @@ import os
 import time
 from pathlib import Path
 
-from recordpack.assemble import assemble
+from recordpack.assemble import Assembled, assemble
 from recordpack.bundle import write_bundle
 from recordpack.cache import ScanCache
 from recordpack.check import check_records
 from recordpack.context import Context, Progress
-from recordpack.layout import lay_out
+from recordpack.layout import Layout, lay_out
 from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
 from recordpack.outputs import Staging, check_packet_path, refuse_inside
 from recordpack.read import read_folder
-from recordpack.results import BuildResult, PlacedItem
+from recordpack.results import BuildResult, CheckResult, PlacedItem
 from recordpack.sources import Records
 from recordpack.timeline import build_timeline
 from recordpack.understand import understand
@@ -67,26 +67,19 @@ def build_packet(
     profile = options.profile or _default_profile(timeline)
     layout = lay_out(ctx, timeline, check, options, profile)
     clock.lap("pages")  # documents read back, studies, text and the cover drawn
-    packet = assemble(
-        layout.parts,
-        title=_packet_title(options),
-        subject=f"Records for a second opinion: {check.report.checklist.title}",
-        strips=layout.strips,
-        encrypt_password=options.encrypt_password,
-        attachments=_attachments(ctx, timeline) if options.attach_originals else [],
-        progress=ctx.report,
-    )
-    clock.lap("assembly")
-    placed = tuple(
-        PlacedItem(item, start, start + part.pages - 1)
-        for item, part, start in zip(layout.placed, layout.records, packet.starts[1:], strict=False)
-    )
     bundle = None
     with Staging() as staging:  # the packet and its bundle appear together or not at all
-        staging.file(options.output, packet.pdf)
+        target = staging.reserve(options.output)
+        packet = _assemble(ctx, layout, timeline, check, options, target)
+        clock.lap("assembly")
+        firsts = packet.starts[1:]  # the extra pages follow the records
+        placed = tuple(
+            PlacedItem(item, start, start + part.pages - 1)
+            for item, part, start in zip(layout.placed, layout.records, firsts, strict=False)
+        )
         if options.bundle:
             bundle = write_bundle(options.bundle, staging=staging, records=ctx.records,
-                                  packet=packet.pdf, timeline=timeline, placed=placed,
+                                  packet=target, timeline=timeline, placed=placed,
                                   problems=ctx.problems, profile=profile,
                                   patient=options.patient, progress=ctx.report,
                                   workers=ctx.options.workers)  # fmt: skip
@@ -97,6 +90,31 @@ def build_packet(
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,
                        clock.laps)  # fmt: skip
+
+
+def _assemble(
+    ctx: Context,
+    layout: Layout,
+    timeline: Timeline,
+    check: CheckResult,
+    options: BuildOptions,
+    target: Path,
+) -> Assembled:
+    """Join the packet into ``target``, a staged file that reserve created owner-only."""
+    with target.open("r+b") as out:
+        packet = assemble(
+            layout.parts,
+            title=_packet_title(options),
+            subject=f"Records for a second opinion: {check.report.checklist.title}",
+            strips=layout.strips,
+            destination=out,
+            encrypt_password=options.encrypt_password,
+            attachments=_attachments(ctx, timeline) if options.attach_originals else [],
+            progress=ctx.report,
+        )
+        out.flush()
+        os.fsync(out.fileno())
+    return packet
 
 
 def _unencrypted_bundle(bundle: Path) -> Problem:
