@@ -99,15 +99,21 @@ class ScanCache:
             " AND password=? AND schema=?",
             (prefix, prefix[:-1] + "0", int(password), SCHEMA),
         )
-        found = {}
+        unchanged: list[tuple[str, str]] = []
         for path, size, mtime_ns, outcome in rows:
             try:
                 st = os.stat(path)  # noqa: PTH116 - a string path; no Path object per file
             except OSError:
                 continue
             if st.st_size == size and st.st_mtime_ns == mtime_ns:
-                found[path] = decode_outcome(outcome)
-        return found
+                unchanged.append((path, outcome))
+        # One JSON parse for every row: for a small row the call costs more than the parsing.
+        try:
+            values = json.loads("[" + ",".join(text for _, text in unchanged) + "]")
+            pairs = zip(unchanged, values, strict=True)
+            return {path: _outcome(value) for (path, _), value in pairs}
+        except (ValueError, TypeError, KeyError, IndexError):
+            return {}  # a damaged cache: every file is read again, and stored afresh
 
     def store(self, path: str, password: bool, outcome: Outcome) -> None:
         """Remember what reading ``path`` gave."""
@@ -230,16 +236,18 @@ def _plain_dicom(outcome: Outcome) -> bool:
 
 def decode_outcome(text: str) -> Outcome:
     """The outcome an earlier :func:`encode_outcome` stored."""
-    data = json.loads(text)
-    if isinstance(data, list):  # a plain DICOM image
+    return _outcome(json.loads(text))
+
+
+def _outcome(data: Any) -> Outcome:
+    """An outcome from its parsed JSON; a plain DICOM image takes the shortest path."""
+    if isinstance(data, list):
         _, source, values, dates, paths, bytes_seen = data
         parsed = _undates(dates)
         header = DicomHeader(*values[:_DATES_AT], parsed, *values[_DATES_AT:])  # type: ignore[call-arg]
         reading = Reading(kind=Kind.DICOM, dicom=header, dates=parsed)
-        return Outcome(
-            found=[Found(_unsource(source), reading)], problems=[], dicomdirs=[],
-            paths={(p[0], p[1]) for p in paths}, bytes_seen=bytes_seen, files_seen=1,
-        )  # fmt: skip
+        found = [Found(_unsource(source), reading)]
+        return Outcome(found, [], [], set(map(tuple, paths)), bytes_seen, 1)
     return Outcome(
         found=[Found(_unsource(f["source"]), _unreading(f["reading"])) for f in data["found"]],
         problems=[Problem(p[0], Severity(p[1]), p[2], p[3]) for p in data["problems"]],
@@ -254,8 +262,11 @@ def _source(s: Source) -> list[Any]:
     return [s.path, s.sha256, s.size, s.kind.value, s.archive]
 
 
+_KINDS = {kind.value: kind for kind in Kind}  # a dict lookup; calling the enum costs more
+
+
 def _unsource(v: list[Any]) -> Source:
-    return Source(v[0], v[1], v[2], Kind(v[3]), v[4])
+    return Source(v[0], v[1], v[2], _KINDS[v[3]], v[4])
 
 
 def _dates(d: dict[str, dt.date]) -> dict[str, str]:

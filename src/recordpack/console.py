@@ -99,9 +99,7 @@ def print_batch(result: BatchResult) -> None:
 
 def print_timeline(timeline: Timeline) -> None:
     """The indexed timeline as a table on stdout; undated items at the end, marked."""
-    table = Table(
-        title=Text(f"Timeline of {shown(timeline.inventory.root)}"), title_justify="left"
-    )
+    table = Table(title=Text(f"Timeline of {shown(timeline.inventory.root)}"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Date", no_wrap=True)
     table.add_column("Category", no_wrap=True)

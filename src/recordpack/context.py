@@ -6,7 +6,9 @@ happens to need from the command line. Problems found along the way are collecte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,3 +39,19 @@ class Context:
         """Tell the progress display how far a stage is."""
         if self.progress:
             self.progress(done, total, stage)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while many long-lived, acyclic objects are made.
+
+    Each collection walks every object made so far; while a warm re-scan turns thousands of
+    cached readings into items, that walking took a third of the time, and found nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from recordpack.context import Context
+from recordpack.context import Context, collector_paused
 from recordpack.errors import InputFolderError
 from recordpack.models import Outcome, Problem, Severity
 from recordpack.read import xdm
@@ -41,7 +41,10 @@ def read_folder(ctx: Context) -> Outcome:
     files = [(rel, path) for rel, path in files if rel not in media]
     collected = Outcome(found=[], problems=problems, dicomdirs=[])
     password = ctx.options.password
-    known = ctx.cache.lookup_folder(base, bool(password)) if ctx.cache else {}
+    known: dict[str, Outcome] = {}
+    if ctx.cache:
+        with collector_paused():
+            known = ctx.cache.lookup_folder(base, bool(password))
     todo = [(rel, path) for rel, path in files if path not in known]
     fresh = dict(zip((rel for rel, _ in todo), _read_files(todo, password, ctx), strict=True))
     for done, (rel, path) in enumerate(files, start=1):

@@ -33,6 +33,7 @@ IN_MEMORY_BYTES = 64 * 1024 * 1024  # files up to this size are read once: hash 
 MAX_ARCHIVE_BYTES = 8 * 1024 * 1024 * 1024  # total uncompressed size of one zip
 MAX_RATIO = 100  # compression ratio above which a large member is a zip bomb
 _JUNK = re.compile(r"(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini|\._[^/]*|__MACOSX(/.*)?)$", re.I)
+_XDM_FOLDER = re.compile(r"(?:^|/)IHE_XDM/", re.I)
 
 
 def media_files(names: list[str]) -> set[str]:
@@ -42,10 +43,10 @@ def media_files(names: list[str]) -> set[str]:
     IHE_XDM folder. The documents they list are read on their own.
     """
     roots = {
-        name[: m.start()].rstrip("/").upper()
-        for name in names
-        if (m := re.search(r"(?:^|/)IHE_XDM/", name, re.I))
+        name[: m.start()].rstrip("/").upper() for name in names if (m := _XDM_FOLDER.search(name))
     }
+    if not roots:  # the usual case, and every index below lives beside an IHE_XDM folder
+        return set()
     beside = {f"{root}/{name}" if root else name for root in roots
               for name in ("README.TXT", "INDEX.HTM")}  # fmt: skip
     return {n for n in names if xdm.METADATA.search(n) or n.upper() in beside}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from recordpack.context import Context
+from recordpack.context import Context, collector_paused
 from recordpack.models import Found, Inventory, Item, Outcome, Problem, Severity
 from recordpack.understand.documents import document_item, document_key
 from recordpack.understand.studies import StudyGroup
@@ -18,6 +18,11 @@ from recordpack.understand.studies import StudyGroup
 
 def understand(ctx: Context, outcome: Outcome) -> Inventory:
     """Group, deduplicate, classify and date what the readers found."""
+    with collector_paused():  # items and studies: many objects that live on, no cycles
+        return _understand(ctx, outcome)
+
+
+def _understand(ctx: Context, outcome: Outcome) -> Inventory:
     by_hash: dict[str, list[Found]] = defaultdict(list)
     for f in outcome.found:
         by_hash[f.source.sha256].append(f)
