@@ -1,4 +1,4 @@
-"""Write docs/commands/NAME.md for every command, from the command line's own definitions.
+"""Write docs/commands/NAME.md for every command, and docs/examples/ from the bundled example.
 
 Run ``python docs/make_docs.py`` after changing a command; tests/test_docs.py fails when a page
 no longer matches what the command accepts.
@@ -6,7 +6,10 @@ no longer matches what the command accepts.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,23 @@ from typer.main import get_command
 from recordpack.cli import app
 
 DOCS = Path(__file__).parent / "commands"
+EXAMPLES = Path(__file__).parent / "examples"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "dana-whitfield"
+LETTER_DATE = "2026-11-23"  # fixed, so that the example letter only changes with the code
+
+
+def example_outputs(target: Path) -> None:
+    """What the commands write for the bundled example: a request letter (text and PDF)."""
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        letters = Path(work) / "letters"
+        subprocess.run(
+            [sys.executable, "-m", "recordpack", "request", str(EXAMPLE), "-o", str(letters),
+             "--date", LETTER_DATE, "--no-cache", "-q"], check=True,
+        )  # fmt: skip
+        first = sorted(letters.glob("*.txt"))[0]
+        shutil.copy(first, target / "request-letter.txt")
+        shutil.copy(first.with_suffix(".pdf"), target / "request-letter.pdf")
 
 
 def commands() -> dict[str, Any]:
@@ -61,6 +81,7 @@ def main() -> int:
     DOCS.mkdir(exist_ok=True)
     for name, command in commands().items():
         (DOCS / f"{name.replace(' ', '-')}.md").write_text(page(name, command))
+    example_outputs(EXAMPLES)
     return 0
 
 

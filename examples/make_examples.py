@@ -359,6 +359,26 @@ what = "pathology slides and blocks, core biopsy and lumpectomy"
 from = "Cascade Pathology Associates"
 accession = "S25-10422, S25-18733"
 requested = 2026-11-10
+
+# Holders of records, for `recordpack request` (all addresses are fictional).
+[[provider]]
+name = "Cascade Pathology Associates"
+department = "Release of information"
+address = "1200 NW Example Avenue, Portland, OR 97209"
+fax = "+1 503 555 0142"
+holds = ["pathology"]
+
+[[provider]]
+name = "Willamette Cancer Institute"
+department = "Health information management"
+address = "4400 SW Example Road, Portland, OR 97239"
+email = "records@wci.example"
+holds = ["genomic-assay", "clinical-note"]
+
+[[request]]
+provider = "Cascade Pathology Associates"
+sent = 2026-11-10
+items = ["slides"]
 """
 
 

@@ -38,3 +38,11 @@ def test_every_command_has_a_current_page():
 def test_shell_completion_is_offered():
     result = CliRunner().invoke(app, ["--help"], terminal_width=200)
     assert "--install-completion" in result.stdout and "Examples:" in result.stdout
+
+
+def test_the_example_letter_is_what_request_writes_today(tmp_path: Path):
+    docs = make_docs()
+    docs.example_outputs(tmp_path)
+    stored = (DOCS / "examples" / "request-letter.txt").read_text()
+    assert (tmp_path / "request-letter.txt").read_text() == stored, "run python docs/make_docs.py"
+    assert "45 CFR 164.524" in stored and "Dana M Whitfield" in stored

@@ -120,7 +120,8 @@ def test_readme_checklist_and_patient_examples_load(tmp_path: Path):
     from recordpack.config import load_config
     from recordpack.patient import load_patient
 
-    config_block, checklist_block, patient_block = re.findall(r"```toml\n(.*?)```", README, re.S)
+    blocks = re.findall(r"```toml\n(.*?)```", README, re.S)
+    config_block, checklist_block, patient_block, providers_block = blocks
     (tmp_path / "recordpack.toml").write_text(config_block)
     config = load_config(tmp_path / "recordpack.toml")
     assert config.date_order.value == "DMY" and config.bundle is True
@@ -130,3 +131,7 @@ def test_readme_checklist_and_patient_examples_load(tmp_path: Path):
     (tmp_path / "patient.toml").write_text(patient_block)
     patient = load_patient(tmp_path / "patient.toml")
     assert patient.physical[0].received == dt.date(2026, 10, 14)
+    (tmp_path / "patient.toml").write_text(providers_block)
+    patient = load_patient(tmp_path / "patient.toml")
+    assert patient.providers[0].holds == ("pathology",)
+    assert patient.requests[0].received == dt.date(2026, 11, 20)

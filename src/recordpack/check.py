@@ -15,7 +15,9 @@ from collections import Counter
 
 from recordpack.checklist import evaluate_checklist, load_checklist
 from recordpack.models import Item, Timeline
+from recordpack.options import today
 from recordpack.patient import Patient
+from recordpack.request import request_states
 from recordpack.results import CheckResult, Mismatch
 
 _ENGLISH = frozenset(
@@ -78,7 +80,8 @@ def check_records(
     )
     mismatches = check_identity(timeline, name=patient.name, dob=patient.dob)
     translation = [item for item in timeline.items if may_need_translation(item)]
-    return CheckResult(report, mismatches, translation)
+    requests = request_states(patient, today())
+    return CheckResult(report, mismatches, translation, requests)
 
 
 def normal_name(name: str) -> str:

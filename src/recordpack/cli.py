@@ -47,7 +47,7 @@ from recordpack.options import (
     ReadOptions,
     today,
 )
-from recordpack.outputs import write_atomically
+from recordpack.outputs import refuse_inside, write_atomically
 from recordpack.patient import PATIENT_FILE, parse_patient, patient_template, resolve_patient
 from recordpack.results import JobResult
 from recordpack.serialize import (
@@ -55,6 +55,7 @@ from recordpack.serialize import (
     build_dict,
     job_dict,
     report_dict,
+    request_dict,
     timeline_csv,
     timeline_dict,
 )
@@ -475,11 +476,65 @@ def check(
         consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
     )
     if how.json:
-        _emit_json(report_dict(checked.report, checked.mismatches, checked.translation))
+        _emit_json(
+            report_dict(checked.report, checked.mismatches, checked.translation, checked.requests)
+        )
     else:
         console.print_check(checked)
     if strict and not checked.report.complete:
         raise typer.Exit(ExitCode.INCOMPLETE)
+
+
+@app.command(cls=_Command)
+@_reads_folder
+def request(
+    folder: Folder,
+    how: FolderOptions,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", metavar="FOLDER", help="Folder to write the letters to."),
+    ],
+    condition: ConditionOpt = None,
+    checklist_file: ChecklistFileOpt = None,
+    consult_date: ConsultDateOpt = None,
+    patient_file: PatientFileOpt = None,
+    jurisdiction: Annotated[
+        str, typer.Option("--jurisdiction", metavar="us|uk|eu", help="The law to cite.")
+    ] = "us",
+    send_to: Annotated[
+        str | None,
+        typer.Option("--send-to", metavar="TEXT",
+                     help="Ask for copies to go straight to this recipient (name and address)."),
+    ] = None,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", formats=["%Y-%m-%d"],
+                     help="Date the letters (default: today)."),
+    ] = None,
+) -> None:
+    """Write a letter to each holder of missing or stale records, asking for copies (PDF, text)."""
+    from recordpack import request as letters
+
+    law = letters.jurisdiction(jurisdiction)  # an unknown one fails before the folder is read
+    refuse_inside(folder, [output])
+    result = _timeline(folder, how)
+    patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
+    checked = pipeline().check_records(
+        result,
+        checklist=str(checklist_file) if checklist_file else condition,
+        patient=patient,
+        consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
+    )
+    day = date.date() if date else today()
+    plan = letters.plan_requests(checked.report, patient, day)
+    written = letters.write_letters(
+        plan, patient, output, law=law, today=day, send_to=send_to or "",
+        template_dir=how.config.template,
+    )  # fmt: skip
+    if how.json:
+        _emit_json(request_dict(plan, written))
+    elif not how.quiet:
+        console.print_requests(plan, written)
 
 
 checklists_app = typer.Typer(

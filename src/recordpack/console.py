@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -24,6 +26,9 @@ from recordpack.context import Progress as ProgressCallback
 from recordpack.models import Severity, Timeline
 from recordpack.results import BatchResult, BuildResult, CheckResult, JobResult
 from recordpack.serialize import shown, summary
+
+if TYPE_CHECKING:
+    from recordpack.request import RequestPlan
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -202,6 +207,15 @@ def print_check(result: CheckResult) -> None:
     for item in result.translation:
         title = escape(shown(item.title))
         out.print(f"[yellow]language:[/] #{item.index} {title} may need translation")
+    for state in result.requests:
+        sent = state.request
+        said = f"request: asked {shown(sent.provider)} on {sent.sent.isoformat()}"
+        if sent.received:
+            out.print(Text(f"{said}, received {sent.received.isoformat()}"))
+        elif state.overdue:
+            out.print(Text(f"{said}, due {state.due.isoformat()}: OVERDUE", style="red"))
+        else:
+            out.print(Text(f"{said}, due {state.due.isoformat()}"))
     missing = report.count(Status.MISSING, Level.REQUIRED) + report.count(
         Status.STALE, Level.REQUIRED
     )
@@ -214,6 +228,20 @@ def print_check(result: CheckResult) -> None:
             else f"{missing} required items missing or stale"
         )
     )
+
+
+def print_requests(plan: RequestPlan, written: list[Path]) -> None:
+    """The letters written, and the missing items no provider was named for."""
+    for letter in plan.letters:
+        labels = "; ".join(w.item.label for w in letter.wanted)
+        err.print(Text(f"letter to {shown(letter.provider.name)}: {labels}"))
+    pdfs = [p for p in written if p.suffix == ".pdf"]
+    many = "letter" if len(pdfs) == 1 else "letters"
+    err.print(Text(f"wrote {len(pdfs)} {many} (PDF and text) to {pdfs[0].parent}" if pdfs
+                   else "no letters to write: no provider holds a missing item"))  # fmt: skip
+    for r in plan.unassigned:
+        err.print(Text(f"no provider holds '{r.item.label}': {r.item.ask}", style="yellow"))
+        err.print(Text(f"  add \"{r.item.id}\" to a provider's holds = [...] in patient.toml"))
 
 
 def print_checklists(checklists: list[Checklist]) -> None:

@@ -14,9 +14,40 @@ from recordpack.rules import check_keys, read_toml
 
 PATIENT_FILE = "patient.toml"  # may live in the records folder; it is read, never a record
 _KEYS = ("name", "dob", "sex", "identifiers", "condition", "consult_date", "questions", "treating",
-         "referring", "medications", "allergies", "history", "physical")  # fmt: skip
+         "referring", "medications", "allergies", "history", "physical", "address", "phone",
+         "email", "provider", "request")  # fmt: skip
 _PHYSICAL_KEYS = ("what", "item", "from", "accession", "requested", "shipped", "received",
                   "tracking")  # fmt: skip
+_PROVIDER_KEYS = ("name", "department", "address", "fax", "email", "phone", "holds")
+_REQUEST_KEYS = ("provider", "sent", "jurisdiction", "received", "items")
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A holder of records: where a request letter goes, and what it holds.
+
+    ``holds`` names checklist item ids or record categories ("pathology", "imaging"), so that
+    each missing item is asked of the provider that has it.
+    """
+
+    name: str
+    department: str = ""
+    address: str = ""
+    fax: str = ""
+    email: str = ""
+    phone: str = ""
+    holds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """A request for records that was sent: to whom, when, under which law, and if answered."""
+
+    provider: str
+    sent: dt.date
+    jurisdiction: str = "us"
+    received: dt.date | None = None
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +67,11 @@ class Patient:
     allergies: tuple[str, ...] = ()
     history: str = ""
     physical: tuple[PhysicalRecord, ...] = ()
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    providers: tuple[Provider, ...] = ()
+    requests: tuple[SentRequest, ...] = ()
 
 
 def load_patient(path: Path | None) -> Patient:
@@ -48,9 +84,7 @@ def load_patient(path: Path | None) -> Patient:
 def parse_patient(data: dict[str, Any], path: Path | str) -> Patient:
     """A patient from a patient file's TOML; ``path`` names it in errors."""
     check_keys(data, _KEYS, str(path))
-    physical = data.get("physical", [])
-    if not isinstance(physical, list):
-        raise RuleDataError(f"{path}: 'physical' must be a list of [[physical]] tables")
+    physical = _tables(data, "physical", str(path))
     identifiers = data.get("identifiers", {})
     if not isinstance(identifiers, dict):
         raise RuleDataError(
@@ -71,6 +105,17 @@ def parse_patient(data: dict[str, Any], path: Path | str) -> Patient:
         history=str(data.get("history", "")),
         physical=tuple(
             _physical(entry, f"{path}: physical #{n}") for n, entry in enumerate(physical, 1)
+        ),
+        address=str(data.get("address", "")),
+        phone=str(data.get("phone", "")),
+        email=str(data.get("email", "")),
+        providers=tuple(
+            _provider(entry, f"{path}: provider #{n}")
+            for n, entry in enumerate(_tables(data, "provider", str(path)), 1)
+        ),
+        requests=tuple(
+            _request(entry, f"{path}: request #{n}")
+            for n, entry in enumerate(_tables(data, "request", str(path)), 1)
         ),
     )
 
@@ -98,6 +143,39 @@ def resolve_patient(
         dob=dob or patient.dob,
         condition=condition or patient.condition or default_condition or "",
         questions=questions or patient.questions,
+    )
+
+
+def _tables(data: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise RuleDataError(f"{where}: '{key}' must be a list of [[{key}]] tables")
+    return value
+
+
+def _provider(entry: Any, where: str) -> Provider:
+    if not isinstance(entry, dict) or not str(entry.get("name", "")).strip():
+        raise RuleDataError(f"{where}: needs 'name' (e.g. \"Cascade Pathology Associates\")")
+    check_keys(entry, _PROVIDER_KEYS, where)
+    return Provider(
+        name=str(entry["name"]).strip(),
+        **{k: str(entry.get(k, "")).strip() for k in _PROVIDER_KEYS[1:6]},
+        holds=_strings(entry, "holds", where),
+    )
+
+
+def _request(entry: Any, where: str) -> SentRequest:
+    if not isinstance(entry, dict) or not entry.get("provider") or not entry.get("sent"):
+        raise RuleDataError(f"{where}: needs 'provider' (a provider's name) and 'sent' (a date)")
+    check_keys(entry, _REQUEST_KEYS, where)
+    sent = _date(entry, "sent", where)
+    assert sent is not None  # noqa: S101 - checked above
+    return SentRequest(
+        provider=str(entry["provider"]).strip(),
+        sent=sent,
+        jurisdiction=str(entry.get("jurisdiction", "us")).strip().lower(),
+        received=_date(entry, "received", where),
+        items=_strings(entry, "items", where),
     )
 
 
@@ -154,6 +232,9 @@ questions = [{questions}]
 
 treating = []                       # e.g. ["Dr Michael Okafor, medical oncology"]
 referring = ""                      # the doctor who referred you for this opinion
+address = ""                        # yours: request letters say where to send copies
+phone = ""
+email = ""
 medications = []                    # e.g. ["letrozole 2.5 mg daily"]
 allergies = []                      # e.g. ["penicillin (rash)"]
 history = \"\"\"
@@ -171,6 +252,23 @@ history = \"\"\"
 # shipped = 2026-10-09
 # received = 2026-10-14
 # tracking = "1Z999AA10123456784"
+
+# Who holds your records: `recordpack request` writes each one a letter asking for what the
+# checklist finds missing. `holds` lists record categories or checklist item ids.
+# [[provider]]
+# name = "Cascade Pathology Associates"
+# department = "Medical records"
+# address = "1200 NW Example Ave, Portland, OR 97209"
+# fax = "+1 503 555 0100"
+# email = ""
+# holds = ["pathology"]
+
+# Requests you sent: `recordpack check` shows when each answer is due and flags late ones.
+# [[request]]
+# provider = "Cascade Pathology Associates"
+# sent = 2026-11-10
+# jurisdiction = "us"               # us, uk or eu
+# received = 2026-11-20             # once the records arrived
 """
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from recordpack.checklist import ChecklistReport
 from recordpack.models import Item, Problem, Timeline
+from recordpack.patient import SentRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,16 @@ class CheckResult:
     report: ChecklistReport
     mismatches: list[Mismatch]
     translation: list[Item]
+    requests: tuple[RequestState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestState:
+    """A request for records that was sent: when its answer is due, and whether it is late."""
+
+    request: SentRequest
+    due: dt.date
+    overdue: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,15 @@ import io
 import os
 import re
 from collections import Counter
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from recordpack.checklist import ChecklistReport, Status
 from recordpack.models import Category, Item, Problem, Severity, Source, Study, Timeline
-from recordpack.results import BatchResult, BuildResult, JobResult, Mismatch
+from recordpack.results import BatchResult, BuildResult, JobResult, Mismatch, RequestState
+
+if TYPE_CHECKING:
+    from recordpack.request import RequestPlan
 
 TIMELINE_COLUMNS = (
     "index",
@@ -170,7 +174,10 @@ def timeline_csv(timeline: Timeline) -> str:
 
 
 def report_dict(
-    report: ChecklistReport, mismatches: list[Mismatch], translation: list[Item]
+    report: ChecklistReport,
+    mismatches: list[Mismatch],
+    translation: list[Item],
+    requests: tuple[RequestState, ...] = (),
 ) -> dict[str, Any]:
     """A checklist report in JSON: items with status, reason and evidence, then identity checks."""
     return {
@@ -208,6 +215,35 @@ def report_dict(
             for m in mismatches
         ],
         "translation": [{"index": i.index, "title": i.title} for i in translation],
+        "requests": [
+            {
+                "provider": r.request.provider,
+                "sent": r.request.sent.isoformat(),
+                "jurisdiction": r.request.jurisdiction,
+                "due": r.due.isoformat(),
+                "received": r.request.received.isoformat() if r.request.received else None,
+                "overdue": r.overdue,
+            }
+            for r in requests
+        ],
+    }
+
+
+def request_dict(plan: RequestPlan, written: list[Path]) -> dict[str, Any]:
+    """What ``recordpack request`` wrote: each letter's provider and records, and the rest."""
+    return {
+        "letters": [
+            {
+                "provider": letter.provider.name,
+                "records": [
+                    {"id": w.item.id, "label": w.item.label, "dates": w.dates, "form": w.form}
+                    for w in letter.wanted
+                ],
+            }
+            for letter in plan.letters
+        ],
+        "files": [str(path) for path in written],
+        "not_assigned": [{"id": r.item.id, "label": r.item.label} for r in plan.unassigned],
     }
 
 
@@ -233,7 +269,9 @@ def build_dict(result: BuildResult) -> dict[str, Any]:
         "problems": [problem_dict(p) for p in result.problems],
         "active_content_removed": result.active_content_removed,
         "seconds": result.seconds,
-        "checklist": report_dict(check.report, check.mismatches, check.translation),
+        "checklist": report_dict(
+            check.report, check.mismatches, check.translation, check.requests
+        ),
     }
 
 

@@ -20,6 +20,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    select_autoescape,
 )
 from pypdf import PdfReader, PdfWriter
 
@@ -38,7 +39,8 @@ def environment(template_dir: str | None = None) -> Environment:
         loaders.insert(0, FileSystemLoader(template_dir))
     env = Environment(
         loader=ChoiceLoader(loaders),
-        autoescape=True,  # always: patient data and document titles are not trusted HTML
+        # HTML always: patient data and document titles are not trusted; plain text never
+        autoescape=select_autoescape((), disabled_extensions=("txt.j2",), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
