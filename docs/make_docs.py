@@ -24,7 +24,7 @@ LETTER_DATE = "2026-11-23"  # fixed, so that the example letter only changes wit
 
 
 def example_outputs(target: Path) -> None:
-    """What the commands write for the bundled example: a request letter (text and PDF)."""
+    """What the commands write for the bundled example: a request letter, a FHIR Bundle."""
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         letters = Path(work) / "letters"
@@ -35,6 +35,11 @@ def example_outputs(target: Path) -> None:
         first = sorted(letters.glob("*.txt"))[0]
         shutil.copy(first, target / "request-letter.txt")
         shutil.copy(first.with_suffix(".pdf"), target / "request-letter.pdf")
+        subprocess.run(
+            [sys.executable, "-m", "recordpack", "build", str(EXAMPLE), "-o",
+             str(Path(work) / "packet.pdf"), "--fhir", str(target / "packet.fhir.json"),
+             "--no-cache", "-q"], check=True,
+        )  # fmt: skip
 
 
 def commands() -> dict[str, Any]:

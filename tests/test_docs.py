@@ -1,6 +1,7 @@
 """The docs that cannot drift: a page per command, made from the command line itself."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -46,3 +47,13 @@ def test_the_example_letter_is_what_request_writes_today(tmp_path: Path):
     stored = (DOCS / "examples" / "request-letter.txt").read_text()
     assert (tmp_path / "request-letter.txt").read_text() == stored, "run python docs/make_docs.py"
     assert "45 CFR 164.524" in stored and "Dana M Whitfield" in stored
+    # the FHIR example: a valid document of the same resources (ids and times differ per build)
+    from fhir.resources.R4B.bundle import Bundle
+
+    def shape(path: Path) -> list[tuple[str, str]]:
+        data = json.loads(path.read_text())
+        Bundle.model_validate(data)
+        return [(e["resource"]["resourceType"], e["resource"].get("description", ""))
+                for e in data["entry"]]  # fmt: skip
+
+    assert shape(DOCS / "examples" / "packet.fhir.json") == shape(tmp_path / "packet.fhir.json")

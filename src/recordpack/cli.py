@@ -573,6 +573,11 @@ def build(
     order: OrderOpt = None,
     template: TemplateOpt = None,
     bundle: BundleOpt = None,
+    fhir: Annotated[
+        Path | None,
+        typer.Option("--fhir", metavar="FILE",
+                     help="Also write a FHIR R4 document Bundle (JSON) describing the packet."),
+    ] = None,
     profile: ProfileOpt = None,
     attach_originals: AttachOpt = False,
     encrypt: EncryptOpt = False,
@@ -593,7 +598,7 @@ def build(
         order=order or Order(config.order), template_dir=_templates(template, config),
         encrypt_password=_packet_password(encrypt or bool(config.encrypt_env), variable, no_input),
         attach_originals=attach_originals, profile=profile or _profile(config),
-        bundle=bundle or (output.with_suffix(".zip") if config.bundle else None),
+        bundle=bundle or (output.with_suffix(".zip") if config.bundle else None), fhir=fhir,
         allow_inside=allow_inside, paper=paper,
     )  # fmt: skip
     with (

@@ -99,6 +99,7 @@ class BuildOptions:
     encrypt_password: str | None = None
     attach_originals: bool = False
     bundle: Path | None = None
+    fhir: Path | None = None
     profile: Profile | None = None
     allow_inside: bool = False
     paper: Paper | None = None

@@ -7,6 +7,7 @@ progress, and the problems found so far).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from recordpack.bundle import write_bundle
 from recordpack.cache import ScanCache
 from recordpack.check import check_records
 from recordpack.context import Context, Progress
+from recordpack.fhir import fhir_document
 from recordpack.layout import Layout, lay_out
 from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
@@ -50,7 +52,7 @@ def build_packet(
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
     check_packet_path(options.output)
-    refuse_inside(folder, [options.output, options.bundle], options.allow_inside)
+    refuse_inside(folder, [options.output, options.bundle, options.fhir], options.allow_inside)
     clock = _Stopwatch()
     ctx = Context(Records(Path(folder)), options.read, cache, progress)
     outcome = read_folder(ctx)
@@ -83,13 +85,19 @@ def build_packet(
                                   problems=ctx.problems, profile=profile,
                                   patient=options.patient, progress=ctx.report,
                                   workers=ctx.options.workers)  # fmt: skip
+        if options.fhir:
+            document = fhir_document(timeline=timeline, placed=placed, check=check,
+                                     patient=options.patient, records=ctx.records,
+                                     packet=target, problems=ctx.problems,
+                                     packet_name=options.output.name)  # fmt: skip
+            staging.file(options.fhir, json.dumps(document, indent=1, ensure_ascii=False).encode())
         staging.commit()
     if bundle and options.encrypt_password:
         ctx.problems.append(_unencrypted_bundle(bundle))
     clock.lap("write")
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,
-                       clock.laps)  # fmt: skip
+                       clock.laps, options.fhir)  # fmt: skip
 
 
 def _assemble(

@@ -63,6 +63,7 @@ class BuildResult:
     timeline: Timeline
     active_content_removed: int
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, for the curious
+    fhir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
