@@ -4,6 +4,8 @@
 packet.pdf      the packet
 DICOMDIR        index of the images, for DICOM viewers (profile "full")
 DICOM/          the original DICOM files, byte for byte: ST000001/SE000001/IM000001
+IHE_XDM/SUBSET01/  the documents for systems that import XDM media: METADATA.XML, DOC00001.PDF
+                (the packet) and, with profile "full", each original document (DOC00002...)
 README.TXT      what this is and how to open it; there is no autorun
 INDEX.HTM       a browsable index that needs nothing but a browser
 manifest.json   every source file: path, sha256, size, item, pages in the packet
@@ -47,6 +49,7 @@ from recordpack.patient import Patient
 from recordpack.results import PlacedItem
 from recordpack.serialize import printable, problem_dict
 from recordpack.sources import Records
+from recordpack.submission import SUBSET, write_submission
 
 
 def write_bundle(
@@ -93,6 +96,10 @@ def _fill(
     bundled: dict[str, str] = {}
     if profile.value == "full":
         bundled = write_dicom_media(work, records, timeline, progress, workers)
+    documents = write_submission(work, records, timeline.items, patient,
+                                 originals=profile.value == "full")  # fmt: skip
+    has_dicom = bool(bundled)
+    bundled |= {d.source.sha256: f"{SUBSET}/{d.name}" for d in documents if d.source}
     files = [
         {
             "path": printable(source.path),
@@ -127,7 +134,7 @@ def _fill(
     context: dict[str, Any] = {
         "patient": patient, "items": timeline.items, "pages": pages, "profile": profile.value,
         "studies": [i for i in timeline.items if i.category is Category.IMAGING],
-        "has_dicom": bool(bundled),
+        "has_dicom": has_dicom, "xdm": f"{SUBSET}/", "documents": len(documents),
     }  # fmt: skip
     write_private(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
     readme = render_html("readme.txt.j2", None, **context).replace("\n", "\r\n")

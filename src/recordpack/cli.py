@@ -537,6 +537,29 @@ def request(
         console.print_requests(plan, written)
 
 
+@app.command(cls=_Command)
+def verify(
+    bundle: Annotated[
+        Path,
+        typer.Argument(metavar="BUNDLE", help="A bundle folder or zip, or a copied imaging CD."),
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="Findings as JSON.")] = False,
+) -> None:
+    """Check a bundle (or any imaging CD or XDM export) against the media rules and its hashes."""
+    from recordpack.verify import verify_bundle
+
+    if not bundle.exists():
+        raise UsageError(f"{bundle}: no such folder or zip", "give the bundle's folder or zip")
+    findings = verify_bundle(bundle)
+    if json_out:
+        _emit_json([{"severity": f.severity.value, "path": f.path, "message": f.message}
+                    for f in findings])  # fmt: skip
+    else:
+        console.print_findings(bundle, findings)
+    if any(f.severity.value == "error" for f in findings):
+        raise typer.Exit(ExitCode.INCOMPLETE)
+
+
 checklists_app = typer.Typer(
     cls=_ErrorBoundary, help="The bundled condition checklists.", invoke_without_command=True
 )

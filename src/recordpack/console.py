@@ -29,6 +29,7 @@ from recordpack.serialize import shown, summary
 
 if TYPE_CHECKING:
     from recordpack.request import RequestPlan
+    from recordpack.verify import Finding
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -242,6 +243,17 @@ def print_requests(plan: RequestPlan, written: list[Path]) -> None:
     for r in plan.unassigned:
         err.print(Text(f"no provider holds '{r.item.label}': {r.item.ask}", style="yellow"))
         err.print(Text(f"  add \"{r.item.id}\" to a provider's holds = [...] in patient.toml"))
+
+
+def print_findings(bundle: Path, findings: list[Finding]) -> None:
+    """What verify found: errors and warnings, then a verdict."""
+    for f in findings:
+        style = _SEVERITY_STYLE[f.severity]
+        out.print(Text(f"{f.severity.value}: {shown(f.path)}: {f.message}", style=style))
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
+    verdict = "follows the media rules" if not errors else f"breaks {errors} rules"
+    err.print(Text(f"{shown(str(bundle))} {verdict} ({warnings} warnings)"))
 
 
 def print_checklists(checklists: list[Checklist]) -> None:

@@ -118,8 +118,14 @@ def _patient(patient: Patient, resource_id: str) -> dict[str, Any]:
     return resource
 
 
-def _type(category: str) -> dict[str, Any]:
+def document_type(category: str) -> tuple[str, str]:
+    """The LOINC document type code and its display for a category ("" when none fits)."""
     code, display = _codes()["document-type"].get(category, ["", category])
+    return str(code), str(display)
+
+
+def _type(category: str) -> dict[str, Any]:
+    code, display = document_type(category)
     concept: dict[str, Any] = {"text": display}
     if code:
         concept["coding"] = [{"system": "http://loinc.org", "code": code, "display": display}]
