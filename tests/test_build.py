@@ -174,6 +174,7 @@ def test_bundle_holds_originals_dicomdir_and_a_true_manifest(built):
         "README.TXT",
         "INDEX.HTM",
         "manifest.json",
+        "IHE_XDM",
     }
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert (
@@ -189,9 +190,11 @@ def test_bundle_holds_originals_dicomdir_and_a_true_manifest(built):
         if entry["bundle_path"]:
             copy = bundle / entry["bundle_path"]
             assert hashlib.sha256(copy.read_bytes()).hexdigest() == entry["sha256"]  # byte for byte
-            assert all(
-                len(part) <= 8 and part == part.upper() for part in entry["bundle_path"].split("/")
-            )
+            *folders, name = entry["bundle_path"].split("/")
+            stem, _, extension = name.partition(".")  # 8.3: DICOM files have no extension
+            assert all(len(p) <= 8 and p == p.upper() for p in [*folders, stem])
+            assert len(extension) <= 3 and extension == extension.upper()
+            assert not extension or folders == ["IHE_XDM", "SUBSET01"]
     fs = FileSet(pydicom.dcmread(bundle / "DICOMDIR"))
     assert len(fs) == 8
     assert {str(i.path).split("bundle/", 1)[1].split("/")[0] for i in fs} == {"DICOM"}

@@ -53,7 +53,7 @@ from recordpack.submission import SUBSET, write_submission
 
 
 def write_bundle(
-    destination: Path,
+    destination: Path | None,
     *,
     staging: Staging,
     records: Records,
@@ -65,18 +65,35 @@ def write_bundle(
     patient: Patient,
     progress: Callable[[int, int, str], None] | None = None,
     workers: int | None = None,
-) -> Path:
-    """Build the bundle beside ``destination``; ``staging`` renames it in with the packet."""
-    destination = destination.absolute()
+    iso: Path | None = None,
+) -> Path | None:
+    """Build the bundle beside ``destination``; ``staging`` renames it in with the packet.
+
+    With ``iso``, the same content is also mastered into an ISO image (with no destination,
+    the bundle is only a step toward the image). Returns the bundle's path.
+    """
     parts = (records, packet, timeline, placed, problems, profile, patient, progress, workers)
-    if destination.suffix.lower() != ".zip":
-        _fill(staging.folder(destination), *parts)
-        return destination
-    with Staging() as scratch:  # the folder is only a step toward the zip: never renamed
-        work = scratch.folder(destination.with_name(destination.name + ".d"))
+    if destination is not None and destination.suffix.lower() != ".zip":
+        work = staging.folder(destination.absolute())
         _fill(work, *parts)
-        _zip_folder(work, staging.reserve(destination))
-    return destination
+        _master(work, iso, staging)
+        return destination.absolute()
+    with Staging() as scratch:  # the folder is only a step toward a zip or an image
+        where = destination or iso
+        assert where is not None  # noqa: S101 - one of them is asked for
+        work = scratch.folder(where.absolute().with_name(where.name + ".d"))
+        _fill(work, *parts)
+        _master(work, iso, staging)
+        if destination is not None:
+            _zip_folder(work, staging.reserve(destination.absolute()))
+    return destination.absolute() if destination else None
+
+
+def _master(work: Path, iso: Path | None, staging: Staging) -> None:
+    if iso is not None:
+        from recordpack.iso import write_iso  # pycdlib: only for this
+
+        write_iso(work, staging.reserve(iso.absolute()))
 
 
 def _fill(

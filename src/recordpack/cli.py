@@ -601,6 +601,11 @@ def build(
         typer.Option("--fhir", metavar="FILE",
                      help="Also write a FHIR R4 document Bundle (JSON) describing the packet."),
     ] = None,
+    iso: Annotated[
+        Path | None,
+        typer.Option("--iso", metavar="FILE",
+                     help="Also write the bundle as an ISO 9660 image, to burn or copy to USB."),
+    ] = None,
     profile: ProfileOpt = None,
     attach_originals: AttachOpt = False,
     encrypt: EncryptOpt = False,
@@ -621,8 +626,8 @@ def build(
         order=order or Order(config.order), template_dir=_templates(template, config),
         encrypt_password=_packet_password(encrypt or bool(config.encrypt_env), variable, no_input),
         attach_originals=attach_originals, profile=profile or _profile(config),
-        bundle=bundle or (output.with_suffix(".zip") if config.bundle else None), fhir=fhir,
-        allow_inside=allow_inside, paper=paper,
+        bundle=bundle or (output.with_suffix(".zip") if config.bundle else None),
+        fhir=fhir, iso=iso, allow_inside=allow_inside, paper=paper,
     )  # fmt: skip
     with (
         console.scan_progress(how.quiet) as progress,

@@ -290,6 +290,7 @@ def print_build(result: BuildResult) -> None:
         f"wrote {result.output}: {result.pages} pages ({result.cover_pages} cover), "
         f"{len(result.placed)} records" + (f"; bundle {result.bundle}" if result.bundle else "")
         + (f"; FHIR {result.fhir}" if result.fhir else "")
+        + (f"; ISO image {result.iso}" if result.iso else "")
     )
     if errors:
         err.print(f"[yellow]{len(errors)} files not included[/]: see the last pages of the packet")

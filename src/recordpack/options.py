@@ -100,6 +100,7 @@ class BuildOptions:
     attach_originals: bool = False
     bundle: Path | None = None
     fhir: Path | None = None
+    iso: Path | None = None
     profile: Profile | None = None
     allow_inside: bool = False
     paper: Paper | None = None

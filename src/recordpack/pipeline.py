@@ -52,7 +52,8 @@ def build_packet(
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
     check_packet_path(options.output)
-    refuse_inside(folder, [options.output, options.bundle, options.fhir], options.allow_inside)
+    outputs = [options.output, options.bundle, options.fhir, options.iso]
+    refuse_inside(folder, outputs, options.allow_inside)
     clock = _Stopwatch()
     ctx = Context(Records(Path(folder)), options.read, cache, progress)
     outcome = read_folder(ctx)
@@ -79,12 +80,12 @@ def build_packet(
             PlacedItem(item, start, start + part.pages - 1)
             for item, part, start in zip(layout.placed, layout.records, firsts, strict=False)
         )
-        if options.bundle:
+        if options.bundle or options.iso:
             bundle = write_bundle(options.bundle, staging=staging, records=ctx.records,
                                   packet=target, timeline=timeline, placed=placed,
                                   problems=ctx.problems, profile=profile,
                                   patient=options.patient, progress=ctx.report,
-                                  workers=ctx.options.workers)  # fmt: skip
+                                  workers=ctx.options.workers, iso=options.iso)  # fmt: skip
         if options.fhir:
             document = fhir_document(timeline=timeline, placed=placed, check=check,
                                      patient=options.patient, records=ctx.records,
@@ -97,7 +98,7 @@ def build_packet(
     clock.lap("write")
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,
-                       clock.laps, options.fhir)  # fmt: skip
+                       clock.laps, options.fhir, options.iso)  # fmt: skip
 
 
 def _assemble(

@@ -64,6 +64,7 @@ class BuildResult:
     active_content_removed: int
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, for the curious
     fhir: Path | None = None
+    iso: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,6 +254,7 @@ def build_dict(result: BuildResult) -> dict[str, Any]:
         "output": str(result.output),
         "bundle": str(result.bundle) if result.bundle else None,
         "fhir": str(result.fhir) if result.fhir else None,
+        "iso": str(result.iso) if result.iso else None,
         "pages": result.pages,
         "cover_pages": result.cover_pages,
         "items": [

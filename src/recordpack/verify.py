@@ -4,7 +4,7 @@ The rules that viewers and importers trip on: IHE PDI (a DICOMDIR that lists eve
 and only DICOM files, by 8.3 upper-case names without extensions), IHE XDM (README.TXT and
 INDEX.HTM at the root, each submission set's METADATA.XML listing documents that are there,
 with the sizes and SHA-1 hashes it states), no program and no autorun, and, for recordpack's own
-bundles, every hash in manifest.json. A folder or a zip; nothing is changed.
+bundles, every hash in manifest.json. A folder, a zip or an ISO image; nothing is changed.
 """
 
 from __future__ import annotations
@@ -44,17 +44,35 @@ class _Medium:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.zip: zipfile.ZipFile | None = None
+        self.iso: Any = None
         if path.is_dir():
             self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*")
                                 if p.is_file())  # fmt: skip
+        elif path.suffix.lower() == ".iso":
+            self.names = self._open_iso(path)
         else:
             self.zip = zipfile.ZipFile(path)
             self.names = sorted(i.filename for i in self.zip.infolist() if not i.is_dir())
         self.upper = {name.upper(): name for name in self.names}
 
+    def _open_iso(self, path: Path) -> list[str]:
+        """The names on a disc image: Joliet's long names when it has them, else ISO 9660's."""
+        import pycdlib
+
+        self.iso = pycdlib.PyCdlib()
+        self.iso.open(str(path))
+        self.facade = (self.iso.get_joliet_facade() if self.iso.has_joliet()
+                       else self.iso.get_iso9660_facade())  # fmt: skip
+        names = [posixpath.join(folder, name).lstrip("/")
+                 for folder, _, files in self.facade.walk("/") for name in files]  # fmt: skip
+        self.iso_names = {_plain(n): n for n in names}
+        return sorted(self.iso_names)
+
     def open(self, name: str) -> IO[bytes]:
         if self.zip is not None:
             return self.zip.open(name)
+        if self.iso is not None:
+            return self.facade.open_file_from_iso("/" + self.iso_names[name])  # type: ignore[no-any-return]
         return (self.path / name).open("rb")
 
     def head(self, name: str, size: int) -> bytes:
@@ -71,12 +89,18 @@ class _Medium:
         return digest.hexdigest(), size
 
 
+def _plain(name: str) -> str:
+    """An ISO 9660 name as a person writes it: ``IM000001.;1`` is ``IM000001``."""
+    return re.sub(r"\.?;\d+$", "", name)
+
+
 def verify_bundle(path: Path) -> list[Finding]:
     """Every rule the medium at ``path`` (a folder or a zip) breaks, errors first."""
     try:
         medium = _Medium(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        return [Finding(Severity.ERROR, str(path), f"cannot be opened as a folder or zip: {exc}")]
+    except Exception as exc:  # a damaged zip or disc image is a finding, not a crash
+        return [Finding(Severity.ERROR, str(path), "cannot be opened as a folder, zip or ISO "
+                        f"image ({type(exc).__name__}: {exc})")]  # fmt: skip
     findings = [*_root(medium), *_programs(medium), *_dicomdir(medium), *_xdm(medium),
                 *_manifest(medium)]  # fmt: skip
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
