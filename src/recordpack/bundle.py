@@ -152,10 +152,20 @@ def _fill(
         "patient": patient, "items": timeline.items, "pages": pages, "profile": profile.value,
         "studies": [i for i in timeline.items if i.category is Category.IMAGING],
         "has_dicom": has_dicom, "xdm": f"{SUBSET}/", "documents": len(documents),
+        "originals": _originals(timeline, bundled),
     }  # fmt: skip
     write_private(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
     readme = render_html("readme.txt.j2", None, **context).replace("\n", "\r\n")
     write_private(work / "README.TXT", readme.encode())
+
+
+def _originals(timeline: Timeline, bundled: dict[str, str]) -> dict[int, list[str]]:
+    """Each document's copies in the bundle, for INDEX.HTM (a study's are its DICOM files)."""
+    return {
+        item.index: sorted({bundled[s.sha256] for s in item.sources if s.sha256 in bundled})
+        for item in timeline.items
+        if item.study is None
+    }
 
 
 def write_dicom_media(

@@ -90,9 +90,13 @@ def write_submission(
     documents = [_describe(folder / "DOC00001.PDF", "Records for a second opinion", Kind.PDF,
                            "packet", None)]  # fmt: skip
     if originals:
+        seen: set[str] = set()  # identical files (same SHA-256) travel once
         for item in items:
             documents_of = item.sources if item.study is None else ()
             for source in (s for s in documents_of if s.kind is not Kind.DICOM):
+                if source.sha256 in seen:
+                    continue
+                seen.add(source.sha256)
                 name = f"DOC{len(documents) + 1:05d}.{_EXTENSION.get(source.kind, 'BIN')}"
                 records.copy(source, folder / name)
                 service = None if item.file_dated else item.date
