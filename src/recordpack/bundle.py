@@ -117,6 +117,31 @@ def _fill(
                                  originals=profile.value == "full")  # fmt: skip
     has_dicom = bool(bundled)
     bundled |= {d.source.sha256: f"{SUBSET}/{d.name}" for d in documents if d.source}
+    manifest = _manifest(timeline, pages, bundled, problems, profile, packet_sha256, packet_size)
+    write_private(
+        work / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()
+    )
+    context: dict[str, Any] = {
+        "patient": patient, "items": timeline.items, "pages": pages, "profile": profile.value,
+        "studies": [i for i in timeline.items if i.category is Category.IMAGING],
+        "has_dicom": has_dicom, "xdm": f"{SUBSET}/", "documents": len(documents),
+        "originals": _originals(timeline, bundled),
+    }  # fmt: skip
+    write_private(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
+    readme = render_html("readme.txt.j2", None, **context).replace("\n", "\r\n")
+    write_private(work / "README.TXT", readme.encode())
+
+
+def _manifest(
+    timeline: Timeline,
+    pages: dict[int, tuple[int, int]],
+    bundled: dict[str, str],
+    problems: Sequence[Problem],
+    profile: Profile,
+    packet_sha256: str,
+    packet_size: int,
+) -> dict[str, Any]:
+    """manifest.json: every source file, where it is in the packet and in the bundle."""
     files = [
         {
             "path": printable(source.path),
@@ -133,30 +158,14 @@ def _fill(
         for item in timeline.items
         for source in item.sources
     ]
-    manifest = {
+    return {
         "generator": f"recordpack {__version__}",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": profile.value,
-        "packet": {
-            "path": "packet.pdf",
-            "sha256": packet_sha256,
-            "size": packet_size,
-        },
+        "packet": {"path": "packet.pdf", "sha256": packet_sha256, "size": packet_size},
         "files": files,
         "not_included": [problem_dict(p) for p in problems],
     }
-    write_private(
-        work / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()
-    )
-    context: dict[str, Any] = {
-        "patient": patient, "items": timeline.items, "pages": pages, "profile": profile.value,
-        "studies": [i for i in timeline.items if i.category is Category.IMAGING],
-        "has_dicom": has_dicom, "xdm": f"{SUBSET}/", "documents": len(documents),
-        "originals": _originals(timeline, bundled),
-    }  # fmt: skip
-    write_private(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
-    readme = render_html("readme.txt.j2", None, **context).replace("\n", "\r\n")
-    write_private(work / "README.TXT", readme.encode())
 
 
 def _originals(timeline: Timeline, bundled: dict[str, str]) -> dict[int, list[str]]:
