@@ -31,3 +31,20 @@ def test_copy_streams_a_file_byte_for_byte_and_refuses_a_changed_one(tmp_path: P
     with pytest.raises(OSError, match="changed since it was scanned"):
         Records(records).copy(source, tmp_path / "out" / "again.pdf")
     assert not (tmp_path / "out" / "again.pdf").exists()  # nothing half-right is left
+
+
+def test_members_of_zips_and_of_zips_in_zips_are_read_back(tmp_path: Path):
+    from recordpack.pipeline import scan_folder
+    from tests.builders import pdf_bytes, zip_bytes
+
+    inner = zip_bytes({"deep/lab.pdf": pdf_bytes(["COMPLETE BLOOD COUNT", "Hemoglobin 13"])})
+    outer = zip_bytes({"path.pdf": pdf_bytes(["SURGICAL PATHOLOGY REPORT"]), "more.zip": inner})
+    (tmp_path / "portal.zip").write_bytes(outer)
+    sources = [s for item in scan_folder(tmp_path).items for s in item.sources]
+    assert {s.archive for s in sources} == {"portal.zip", "portal.zip!more.zip"}
+    for source in sources:
+        data = Records(tmp_path).read(source)
+        assert data.startswith(b"%PDF") and len(data) == source.size
+    (tmp_path / "portal.zip").write_bytes(zip_bytes({"other.pdf": pdf_bytes(["x"])}))
+    with pytest.raises(OSError, match="cannot be read from its zip"):
+        Records(tmp_path).read(sources[0])

@@ -59,7 +59,7 @@ def test_metadata_names_the_patient_as_hl7_and_escapes_what_it_quotes():
     document = Document("DOC00002.PDF", 'Path <report> & "addendum"', Kind.PDF, "pathology",
                         dt.date(2025, 4, 2), 1234, "ab" * 20)  # fmt: skip
     made = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-    root = ElementTree.fromstring(metadata([document], patient, made))
+    root = ElementTree.fromstring(b"".join(metadata([document], patient, made)))
     values = {s.get("name"): [v.text for v in s.iter(f"{RIM}Value")]
               for s in root.iter(f"{RIM}Slot")}  # fmt: skip
     assert values["serviceStartTime"] == ["20250402"] and values["size"] == ["1234"]

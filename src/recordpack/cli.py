@@ -48,8 +48,14 @@ from recordpack.options import (
     today,
 )
 from recordpack.outputs import refuse_inside, write_atomically
-from recordpack.patient import PATIENT_FILE, parse_patient, patient_template, resolve_patient
-from recordpack.results import JobResult
+from recordpack.patient import (
+    PATIENT_FILE,
+    Patient,
+    parse_patient,
+    patient_template,
+    resolve_patient,
+)
+from recordpack.results import CheckResult, JobResult
 from recordpack.serialize import (
     batch_summary,
     build_dict,
@@ -455,6 +461,26 @@ def timeline(folder: Folder, how: FolderOptions, csv_out: CsvOpt = False) -> Non
         console.print_timeline(result)
 
 
+def _checked(
+    folder: Path,
+    how: FolderOptions,
+    condition: str | None,
+    checklist_file: Path | None,
+    consult_date: dt.datetime | None,
+    patient_file: Path | None,
+) -> tuple[Patient, CheckResult]:
+    """The folder read and checked against its checklist, for check and request."""
+    result = _timeline(folder, how)
+    patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
+    checked = pipeline().check_records(
+        result,
+        checklist=str(checklist_file) if checklist_file else condition,
+        patient=patient,
+        consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
+    )
+    return patient, checked
+
+
 @app.command(cls=_Command)
 @_reads_folder
 def check(
@@ -467,14 +493,7 @@ def check(
     strict: StrictOpt = False,
 ) -> None:
     """Check FOLDER against a condition's checklist: what is present, missing or stale, and why."""
-    result = _timeline(folder, how)
-    patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
-    checked = pipeline().check_records(
-        result,
-        checklist=str(checklist_file) if checklist_file else condition,
-        patient=patient,
-        consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
-    )
+    _, checked = _checked(folder, how, condition, checklist_file, consult_date, patient_file)
     if how.json:
         _emit_json(
             report_dict(checked.report, checked.mismatches, checked.translation, checked.requests)
@@ -517,14 +536,7 @@ def request(
 
     law = letters.jurisdiction(jurisdiction)  # an unknown one fails before the folder is read
     refuse_inside(folder, [output])
-    result = _timeline(folder, how)
-    patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
-    checked = pipeline().check_records(
-        result,
-        checklist=str(checklist_file) if checklist_file else condition,
-        patient=patient,
-        consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
-    )
+    patient, checked = _checked(folder, how, condition, checklist_file, consult_date, patient_file)
     day = date.date() if date else today()
     plan = letters.plan_requests(checked.report, patient, day)
     written = letters.write_letters(

@@ -36,9 +36,10 @@ class Records:
             data = (self.root / source.path).read_bytes()
         else:
             outer, *nested = source.archive.split("!")
-            data = (self.root / outer).read_bytes()
-            for name in [*nested, source.path]:
-                data = _member(data, name)
+            first, *inner = [*nested, source.path]
+            data = _member(self.root / outer, first)  # read from disk, not the whole zip
+            for name in inner:
+                data = _member(io.BytesIO(data), name)
         if hashlib.sha256(data).hexdigest() != source.sha256:
             raise _changed(source)
         return data
@@ -68,9 +69,9 @@ def _changed(source: Source) -> OSError:
     return OSError(f"{source.display} changed since it was scanned; run the command again")
 
 
-def _member(archive: bytes, name: str) -> bytes:
+def _member(archive: Path | io.BytesIO, name: str) -> bytes:
     try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        with zipfile.ZipFile(archive) as zf:
             info = zf.getinfo(name)
             if info.file_size > MAX_MEMBER_BYTES:
                 raise OSError(f"{name}: too large to read from a zip")

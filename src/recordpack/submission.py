@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET  # writing only; reading uses defusedxml
 
 from recordpack.fhir import document_type
 from recordpack.models import Item, Kind, Source
-from recordpack.outputs import copy_private, write_private
+from recordpack.outputs import copy_private, open_private
 from recordpack.patient import Patient
 from recordpack.sources import Records
 
@@ -102,7 +102,8 @@ def write_submission(
                 service = None if item.file_dated else item.date
                 documents.append(_describe(folder / name, item.title, source.kind,
                                            item.category.value, service, source))  # fmt: skip
-    write_private(folder / "METADATA.XML", metadata(documents, patient, created))
+    with open_private(folder / "METADATA.XML") as out:
+        out.writelines(metadata(documents, patient, created))
     return documents
 
 
@@ -122,18 +123,24 @@ def _describe(
                     digest.hexdigest(), source)  # fmt: skip
 
 
-def metadata(documents: Sequence[Document], patient: Patient, created: dt.datetime) -> bytes:
-    """The submission set's METADATA.XML: an ebRIM SubmitObjectsRequest."""
+def metadata(
+    documents: Sequence[Document], patient: Patient, created: dt.datetime
+) -> Iterator[bytes]:
+    """The submission set's METADATA.XML (an ebRIM SubmitObjectsRequest), in pieces.
+
+    Written one registry object at a time: a tree of every entry held at once took 40 MB for
+    1,300 documents, at the point of a build where memory is highest.
+    """
     ET.register_namespace("rim", _RIM)
     ET.register_namespace("lcm", _LCM)
-    root = ET.Element(f"{{{_LCM}}}SubmitObjectsRequest")
-    objects = ET.SubElement(root, f"{{{_RIM}}}RegistryObjectList")
+    yield (f'<?xml version="1.0" encoding="UTF-8"?>\n<lcm:SubmitObjectsRequest xmlns:lcm="{_LCM}"'
+           f' xmlns:rim="{_RIM}">\n<rim:RegistryObjectList>\n').encode()  # fmt: skip
     seed = "".join(d.sha1 for d in documents)
     patient_id = _patient_id(patient)
     when = created.strftime("%Y%m%d%H%M%S")
     set_id = _uuid(seed, "set")
-    package = _element(objects, "RegistryPackage", id=set_id, objectType="urn:oasis:names:tc:"
-                       "ebxml-regrep:ObjectType:RegistryObject:RegistryPackage")  # fmt: skip
+    package = ET.Element(f"{{{_RIM}}}RegistryPackage", id=set_id, objectType="urn:oasis:names:"
+                         "tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage")  # fmt: skip
     _slot(package, "submissionTime", when)
     _name(package, "Records for a second opinion")
     _element(package, "Classification", id=_uuid(seed, "set-node"), classifiedObject=set_id,
@@ -143,28 +150,35 @@ def metadata(documents: Sequence[Document], patient: Patient, created: dt.dateti
     _identifier(package, "set.sourceId", set_id, _oid("recordpack", "source"),
                 "XDSSubmissionSet.sourceId")  # fmt: skip
     _identifier(package, "set.patientId", set_id, patient_id, "XDSSubmissionSet.patientId")
+    yield _piece(package)
     for number, document in enumerate(documents, start=1):
         entry_id = _uuid(seed, f"doc{number}")
-        _entry(objects, document, entry_id, patient, patient_id, when, seed)
-        association = _element(objects, "Association", id=_uuid(seed, f"assoc{number}"),
-                               associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:"
-                               "HasMember", sourceObject=set_id, targetObject=entry_id)  # fmt: skip
+        yield _piece(_entry(document, entry_id, patient, patient_id, when, seed))
+        association = ET.Element(f"{{{_RIM}}}Association", id=_uuid(seed, f"assoc{number}"),
+                                 associationType="urn:oasis:names:tc:ebxml-regrep:"
+                                 "AssociationType:HasMember", sourceObject=set_id,
+                                 targetObject=entry_id)  # fmt: skip
         _slot(association, "SubmissionSetStatus", "Original")
-    ET.indent(root)
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+        yield _piece(association)
+    yield b"</rim:RegistryObjectList>\n</lcm:SubmitObjectsRequest>\n"
+
+
+def _piece(element: ET.Element) -> bytes:
+    """One registry object as indented XML (it declares the rim namespace itself)."""
+    ET.indent(element, space="  ", level=1)
+    return ET.tostring(element, encoding="unicode").encode() + b"\n"
 
 
 def _entry(
-    parent: ET.Element,
     document: Document,
     entry_id: str,
     patient: Patient,
     patient_id: str,
     when: str,
     seed: str,
-) -> None:
-    entry = _element(parent, "ExtrinsicObject", id=entry_id, objectType=_DOCUMENT_ENTRY,
-                     mimeType=_MIME.get(document.kind, "application/octet-stream"))  # fmt: skip
+) -> ET.Element:
+    entry = ET.Element(f"{{{_RIM}}}ExtrinsicObject", id=entry_id, objectType=_DOCUMENT_ENTRY,
+                       mimeType=_MIME.get(document.kind, "application/octet-stream"))  # fmt: skip
     _slot(entry, "creationTime", when)
     _slot(entry, "hash", document.sha1)
     _slot(entry, "size", str(document.size))
@@ -186,6 +200,7 @@ def _entry(
     _identifier(entry, "entry.patientId", entry_id, patient_id, "XDSDocumentEntry.patientId")
     _identifier(entry, "entry.uniqueId", entry_id, _oid(seed, entry_id),
                 "XDSDocumentEntry.uniqueId")  # fmt: skip
+    return entry
 
 
 def _element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
