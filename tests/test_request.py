@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,6 +180,11 @@ def test_request_and_check_from_the_command_line(tmp_path: Path):
     old = states["Willamette Cancer Institute"]
     assert old["due"] == "2026-02-04" and old["overdue"] is True
     assert states["Cascade Pathology Associates"]["due"] == "2026-12-10"
+    wide = {**os.environ, "COLUMNS": "200"}
+    command = [sys.executable, "-m", "recordpack", "check", str(records), "--no-cache"]
+    shown = subprocess.run(command, capture_output=True, text=True, env=wide)
+    late = "requested from Willamette Cancer Institute on 2026-01-05, due 2026-02-04: OVERDUE"
+    assert late in shown.stdout
     assert recordpack("request", str(records), "-o", str(tmp_path / "l2"),
                       "--jurisdiction", "mars").returncode == 2  # fmt: skip
     inside = recordpack("request", str(records), "-o", str(records / "letters"), "--no-cache")

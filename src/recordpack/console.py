@@ -210,7 +210,7 @@ def print_check(result: CheckResult) -> None:
         out.print(f"[yellow]language:[/] #{item.index} {title} may need translation")
     for state in result.requests:
         sent = state.request
-        said = f"request: asked {shown(sent.provider)} on {sent.sent.isoformat()}"
+        said = f"request: requested from {shown(sent.provider)} on {sent.sent.isoformat()}"
         if sent.received:
             out.print(Text(f"{said}, received {sent.received.isoformat()}"))
         elif state.overdue:

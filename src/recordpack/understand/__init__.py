@@ -18,11 +18,6 @@ from recordpack.understand.studies import StudyGroup
 
 def understand(ctx: Context, outcome: Outcome) -> Inventory:
     """Group, deduplicate, classify and date what the readers found."""
-    with collector_paused():  # items and studies: many objects that live on, no cycles
-        return _understand(ctx, outcome)
-
-
-def _understand(ctx: Context, outcome: Outcome) -> Inventory:
     by_hash: dict[str, list[Found]] = defaultdict(list)
     for f in outcome.found:
         by_hash[f.source.sha256].append(f)
@@ -30,9 +25,12 @@ def _understand(ctx: Context, outcome: Outcome) -> Inventory:
     problems = list(outcome.problems)
     documents = [g for g in groups if g[0].reading.dicom is None]
     images = [g for g in groups if g[0].reading.dicom is not None]
+    items = _documents(ctx, documents)  # classifying makes garbage the collector must see
+    with collector_paused():  # studies: thousands of headers grouped, objects with no cycles
+        items += _studies(images, problems)
     return Inventory(
         root=str(ctx.root),
-        items=(*_documents(ctx, documents), *_studies(images, problems)),
+        items=tuple(items),
         problems=tuple(problems),
         files_seen=outcome.files_seen,
         bytes_seen=outcome.bytes_seen,
