@@ -23,15 +23,12 @@ from typing import Any
 
 from recordpack import __version__
 from recordpack.checklist import Status
-from recordpack.models import Item, Kind, Problem, Severity, Timeline
+from recordpack.models import MEDIA_TYPES, Item, Problem, Severity, Timeline
 from recordpack.patient import Patient
 from recordpack.results import CheckResult, PlacedItem
 from recordpack.rules import read_toml
 from recordpack.sources import Records
 
-_MIME = {Kind.PDF: "application/pdf", Kind.JPEG: "image/jpeg", Kind.PNG: "image/png",
-         Kind.TIFF: "image/tiff", Kind.HEIC: "image/heic", Kind.TEXT: "text/plain",
-         Kind.DICOM: "application/dicom"}  # fmt: skip
 _DCM = "http://dicom.nema.org/resources/ontology/DCM"
 _GENDER = {"f": "female", "female": "female", "m": "male", "male": "male", "x": "other"}
 _NAMESPACE = uuid.UUID("6f1c2a0e-3b1d-5a4e-9c57-0d7e2b8f4a11")  # stable ids for the same items
@@ -163,7 +160,7 @@ def _document(
         content.append({"attachment": {"contentType": "application/pdf", "url": url,
                                        "title": title}})  # fmt: skip
     for source in item.sources:
-        mime = _MIME.get(source.kind, "application/octet-stream")
+        mime = MEDIA_TYPES.get(source.kind, "application/octet-stream")
         attachment: dict[str, Any] = {"contentType": mime, "title": source.display,
                                       "size": source.size}
         # changed since the scan: listed without a hash rather than with a wrong one

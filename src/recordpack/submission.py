@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET  # writing only; reading uses defusedxml
 
 from recordpack.fhir import document_type
-from recordpack.models import Item, Kind, Source
+from recordpack.models import MEDIA_TYPES, Item, Kind, Source
 from recordpack.outputs import copy_private, open_private
 from recordpack.patient import Patient
 from recordpack.sources import Records
@@ -47,8 +47,6 @@ _IDENTIFIER = {
 }
 _LOINC = "2.16.840.1.113883.6.1"
 _FORMAT = {Kind.PDF: "urn:ihe:iti:xds-sd:pdf:2008", Kind.TEXT: "urn:ihe:iti:xds-sd:text:2008"}
-_MIME = {Kind.PDF: "application/pdf", Kind.JPEG: "image/jpeg", Kind.PNG: "image/png",
-         Kind.TIFF: "image/tiff", Kind.HEIC: "image/heic", Kind.TEXT: "text/plain"}  # fmt: skip
 _EXTENSION = {Kind.PDF: "PDF", Kind.JPEG: "JPG", Kind.PNG: "PNG", Kind.TIFF: "TIF",
               Kind.HEIC: "HEI", Kind.TEXT: "TXT"}  # fmt: skip
 _NAMESPACE = uuid.UUID("0b6f1f7e-8f0a-5b7e-a3c2-52d1c6a0e9b3")
@@ -177,8 +175,9 @@ def _entry(
     when: str,
     seed: str,
 ) -> ET.Element:
+    mime = MEDIA_TYPES.get(document.kind, "application/octet-stream")
     entry = ET.Element(f"{{{_RIM}}}ExtrinsicObject", id=entry_id, objectType=_DOCUMENT_ENTRY,
-                       mimeType=_MIME.get(document.kind, "application/octet-stream"))  # fmt: skip
+                       mimeType=mime)  # fmt: skip
     _slot(entry, "creationTime", when)
     _slot(entry, "hash", document.sha1)
     _slot(entry, "size", str(document.size))
