@@ -72,3 +72,20 @@ def test_short_names_never_collide(tmp_path: Path):
     text = subprocess.run([require_tool("isoinfo"), "-J", "-i", str(target), "-x",
                            "/manifest.jsonl"], capture_output=True, text=True).stdout  # fmt: skip
     assert text == "manifest.jsonl"
+
+
+def test_more_files_than_a_process_may_keep_open(tmp_path: Path):
+    import sys
+
+    folder = tmp_path / "b" / "DICOM"
+    folder.mkdir(parents=True)
+    for n in range(300):
+        (folder / f"IM{n:06d}").write_bytes(b"x" * 10)
+    target = tmp_path / "x.iso"
+    target.touch()
+    code = ("import resource, sys; from pathlib import Path; from recordpack.iso import write_iso;"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64));"
+            "write_iso(Path(sys.argv[1]), Path(sys.argv[2]))")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "b"), str(target)], check=True)
+    listed = isoinfo("-l", "-i", str(target))
+    assert listed.count("IM0") == 300

@@ -3,13 +3,12 @@
 Names follow ISO 9660 level 1 (8.3, upper case), as IHE PDI asks of the DICOM files, which are
 already named so; Joliet and Rock Ridge carry the long names (``packet.pdf``,
 ``manifest.json``) for Windows, macOS and Linux. Files are streamed from the bundle folder
-when the image is written, never held in memory. No boot record, no autorun.
+when the image is written, one open at a time, never held in memory. No boot record, no autorun.
 """
 
 from __future__ import annotations
 
 import re
-from contextlib import ExitStack
 from pathlib import Path
 
 import pycdlib
@@ -25,16 +24,13 @@ def write_iso(folder: Path, target: Path, *, label: str = "RECORDS") -> None:
     volume = _NOT_D.sub("_", f"{label}_{today():%Y%m%d}".upper())[:32]
     iso.new(interchange_level=1, vol_ident=volume, joliet=3, rock_ridge="1.09",
             app_ident_str="recordpack")  # fmt: skip
-    with ExitStack() as files:
-        _add(iso, folder, "", "", files)
-        with target.open("r+b") as out:  # reserved owner-only by the caller
-            iso.write_fp(out)
+    _add(iso, folder, "", "")
+    with target.open("r+b") as out:  # reserved owner-only by the caller
+        iso.write_fp(out)
     iso.close()
 
 
-def _add(
-    iso: pycdlib.PyCdlib, folder: Path, iso_dir: str, joliet_dir: str, files: ExitStack
-) -> None:
+def _add(iso: pycdlib.PyCdlib, folder: Path, iso_dir: str, joliet_dir: str) -> None:
     taken: set[str] = set()
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         long_name = path.name[:64]  # Joliet names are at most 64 characters
@@ -43,15 +39,16 @@ def _add(
             name = _unique(_NOT_D.sub("_", path.name.upper())[:8] or "DIR", taken)
             iso.add_directory(f"{iso_dir}/{name}", rr_name=path.name, joliet_path=joliet,
                               file_mode=0o040555)  # fmt: skip
-            _add(iso, path, f"{iso_dir}/{name}", joliet, files)
+            _add(iso, path, f"{iso_dir}/{name}", joliet)
         elif path.is_file():
             stem, _, suffix = path.name.upper().rpartition(".")
             stem, suffix = (stem, suffix) if stem else (suffix, "")
             name = _unique(_NOT_D.sub("_", stem)[:8] or "FILE", taken, _NOT_D.sub("_", suffix)[:3])
             name = name if "." in name else f"{name}."  # a file's identifier always has a dot
-            handle = files.enter_context(path.open("rb"))
-            iso.add_fp(handle, path.stat().st_size, f"{iso_dir}/{name};1", rr_name=path.name,
-                       joliet_path=joliet, file_mode=0o100444)  # read-only on the disc; fmt: skip
+            # by name: pycdlib opens each file only while writing it (an XL bundle holds more
+            # files than a process may keep open)
+            iso.add_file(str(path), f"{iso_dir}/{name};1", rr_name=path.name,
+                         joliet_path=joliet, file_mode=0o100444)  # read-only on the disc
 
 
 def _unique(stem: str, taken: set[str], suffix: str = "") -> str:
