@@ -57,11 +57,12 @@ def fhir_document(
     """
     created = created or dt.datetime.now(dt.UTC)
     stamp = created.isoformat(timespec="seconds")
-    data = packet.read_bytes()
-    ids = _Ids(hashlib.sha256(data).hexdigest(), packet_name)
+    with packet.open("rb") as fh:
+        sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+    ids = _Ids(sha256, packet_name)
     pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
     resources_: list[dict[str, Any]] = [_patient(patient, ids.patient)]
-    resources_.append(_packet_reference(data, ids, stamp))
+    resources_.append(_packet_reference(packet, ids, stamp))
     for item in timeline.items:
         if item.study is not None:
             resources_.append(_imaging_study(item, ids))
@@ -134,7 +135,9 @@ def _sha1(data: bytes) -> str:
     return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
 
 
-def _packet_reference(data: bytes, ids: _Ids, stamp: str) -> dict[str, Any]:
+def _packet_reference(packet: Path, ids: _Ids, stamp: str) -> dict[str, Any]:
+    with packet.open("rb") as fh:  # streamed: at XL the packet is tens of MB
+        sha1 = base64.b64encode(hashlib.file_digest(fh, "sha1").digest()).decode()
     code, display = _codes()["packet"]["code"]
     return {
         "resourceType": "DocumentReference", "id": ids.packet, "status": "current",
@@ -143,8 +146,8 @@ def _packet_reference(data: bytes, ids: _Ids, stamp: str) -> dict[str, Any]:
         "subject": _ref(ids.patient), "date": stamp,
         "description": "The packet: a cover for the reviewing doctor, then every record",
         "content": [{"attachment": {"contentType": "application/pdf", "url": ids.packet_name,
-                                    "title": ids.packet_name, "size": len(data),
-                                    "hash": _sha1(data)}}],
+                                    "title": ids.packet_name, "size": packet.stat().st_size,
+                                    "hash": sha1}}],
     }  # fmt: skip
 
 

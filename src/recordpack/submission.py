@@ -89,11 +89,10 @@ def write_submission(
                            "packet", None)]  # fmt: skip
     if originals:
         seen: set[str] = set()  # identical files (same SHA-256) travel once
-        for item in items:
-            documents_of = item.sources if item.study is None else ()
-            for source in (s for s in documents_of if s.kind is not Kind.DICOM):
-                if source.sha256 in seen:
-                    continue
+        for item in (i for i in items if i.study is None):
+            for source in item.sources:
+                if source.kind is Kind.DICOM or source.sha256 in seen:
+                    continue  # DICOM travels in DICOM/, with its DICOMDIR
                 seen.add(source.sha256)
                 name = f"DOC{len(documents) + 1:05d}.{_EXTENSION.get(source.kind, 'BIN')}"
                 records.copy(source, folder / name)
@@ -113,12 +112,9 @@ def _describe(
     service: dt.date | None,
     source: Source | None = None,
 ) -> Document:
-    digest = hashlib.sha1(usedforsecurity=False)
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return Document(path.name, title, kind, category, service, path.stat().st_size,
-                    digest.hexdigest(), source)  # fmt: skip
+        sha1 = hashlib.file_digest(fh, "sha1").hexdigest()
+    return Document(path.name, title, kind, category, service, path.stat().st_size, sha1, source)
 
 
 def metadata(
