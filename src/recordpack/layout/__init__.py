@@ -7,6 +7,7 @@ pages cannot be made is a problem for that record; the others go on.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -79,7 +80,10 @@ def lay_out(
             drawn_strips = strips.result()
         except Exception:  # a lost worker: draw them here, where a real error is raised again
             drawn_strips = cover.render_strips(stamps, options.template_dir)
-        return Layout(cover_part, tuple(records), tuple(placed), tuple(extra), drawn_strips)
+    # What WeasyPrint laid out (the cover's index above all: 130 MB at 1,200 rows) is left as
+    # reference cycles that no later allocation would prompt Python to free before assembly.
+    gc.collect()
+    return Layout(cover_part, tuple(records), tuple(placed), tuple(extra), drawn_strips)
 
 
 def stamp_head(options: BuildOptions) -> str:

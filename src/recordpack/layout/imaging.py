@@ -85,7 +85,7 @@ def render_key_image(data: bytes) -> tuple[bytes, str]:
         image = Image.fromarray(grey)
     image.thumbnail((THUMBNAIL, THUMBNAIL))
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    image.save(out, "PNG", compress_level=1)  # WeasyPrint decodes and compresses it again
     return out.getvalue(), window
 
 
