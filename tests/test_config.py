@@ -4,7 +4,7 @@ import pytest
 
 from recordpack.config import Config, load_config
 from recordpack.errors import RuleDataError
-from recordpack.models import DateOrder
+from recordpack.options import DateOrder
 
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

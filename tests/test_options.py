@@ -1,7 +1,6 @@
 import datetime as dt
 
-from recordpack.models import DateOrder
-from recordpack.options import BuildOptions, ReadOptions, today
+from recordpack.options import BuildOptions, DateOrder, ReadOptions, today
 
 
 def test_defaults_suit_a_patient_at_home(tmp_path):

@@ -5,8 +5,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from recordpack.layout.scans import image_pages
-from recordpack.models import DateOrder
-from recordpack.options import BuildOptions, ReadOptions
+from recordpack.options import BuildOptions, DateOrder, ReadOptions
 from recordpack.pipeline import build_packet, scan_folder
 from tests.builders import EXAMPLE, REPORT, require_tool, scan_image, tree_hashes
 

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordpack.models import Category, DateOrder
+from recordpack.models import Category
+from recordpack.options import DateOrder
 from recordpack.understand.dates import choose_date, find_dates
 
 D = dt.date

@@ -1,4 +1,5 @@
-from recordpack.models import DateOrder, Found, Kind, OcrText, Reading, Source
+from recordpack.models import Found, Kind, OcrText, Reading, Source
+from recordpack.options import DateOrder
 from recordpack.understand.documents import document_item, document_key
 
 SOURCE = Source("labs/cbc.pdf", "c" * 64, 100, Kind.PDF)

@@ -3,7 +3,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordpack.models import DateOrder, Identity
+from recordpack.models import Identity
+from recordpack.options import DateOrder
 from recordpack.understand.identity import identity_in_text
 
 HEADER = "CITY HOSPITAL\nPatient: WHITFIELD, DANA M   DOB: 07/08/1968   MRN: 448812\n"

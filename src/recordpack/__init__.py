@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _API = {
     "Category": "recordpack.models",
-    "DateOrder": "recordpack.models",
+    "DateOrder": "recordpack.options",
     "Inventory": "recordpack.models",
     "Item": "recordpack.models",
     "Problem": "recordpack.models",
@@ -49,8 +49,8 @@ __all__ = [  # noqa: RUF022 - the version first, then the API as _API lists it
 
 if TYPE_CHECKING:
     from recordpack.errors import ExitCode, RecordpackError
-    from recordpack.models import Category, DateOrder, Inventory, Item, Problem, Source, Timeline
-    from recordpack.options import BuildOptions, ReadOptions
+    from recordpack.models import Category, Inventory, Item, Problem, Source, Timeline
+    from recordpack.options import BuildOptions, DateOrder, ReadOptions
     from recordpack.pipeline import build_packet, check_records, scan_folder
     from recordpack.timeline import build_timeline
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import functools
-import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -29,17 +29,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-if TYPE_CHECKING:
-    from recordpack.cache import ScanCache
-
-from recordpack import __version__, console
-from recordpack.checklist import bundled_checklists, load_checklist
-from recordpack.config import Config, load_config
-from recordpack.errors import ExitCode, OutputError, RecordpackError, Terminated, UsageError
-from recordpack.models import DateOrder, Timeline
+from recordpack import __version__
 from recordpack.options import (
     CACHE_FILE,
     BuildOptions,
+    DateOrder,
     Limits,
     Order,
     Paper,
@@ -47,31 +41,49 @@ from recordpack.options import (
     ReadOptions,
     today,
 )
-from recordpack.outputs import refuse_inside, write_atomically
-from recordpack.patient import (
-    PATIENT_FILE,
-    Patient,
-    parse_patient,
-    patient_template,
-    resolve_patient,
-)
-from recordpack.results import CheckResult, JobResult
-from recordpack.serialize import (
-    batch_summary,
-    build_dict,
-    job_dict,
-    report_dict,
-    request_dict,
-    timeline_csv,
-    timeline_dict,
-)
-from recordpack.timeline import build_timeline
+
+if TYPE_CHECKING:  # the same modules, loaded when a command first uses them (see _lazy)
+    from recordpack import checklist, console, errors, outputs, pipeline, serialize
+    from recordpack.cache import ScanCache
+    from recordpack.config import Config
+    from recordpack.models import Timeline
+    from recordpack.patient import Patient
+    from recordpack.results import CheckResult, JobResult
 
 _state = {"verbose": False}
 
 
+def _lazy(name: str) -> ModuleType:
+    """Module ``name``, loaded when first used (importlib's LazyLoader).
+
+    ``--help`` and ``--version`` need neither: the pipeline pulls in pydicom, pypdf and numpy,
+    the console rich; both are most of start-up.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if not TYPE_CHECKING:
+    checklist, console, errors, outputs, pipeline, serialize = (
+        _lazy(f"recordpack.{name}")
+        for name in ("checklist", "console", "errors", "outputs", "pipeline", "serialize")
+    )
+
+
 class _PlainHelp:
-    """A flag takes no value, so its help line shows none (typer would show ``<bool>``)."""
+    """Help in plain words, as click writes it (no help renderer to load at start-up).
+
+    A flag shows no value (typer would show ``<bool>``), and each command's first sentence is
+    shown whole in the list of commands, wrapped rather than cut at 45 characters.
+    """
 
     def get_params(self, ctx: Any) -> Any:
         params = super().get_params(ctx)  # type: ignore[misc]
@@ -79,6 +91,9 @@ class _PlainHelp:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""  # --help and the completion options typer adds
         return params
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return str(getattr(self, "help", None) or "").strip().split("\n\n")[0]
 
 
 class _Command(_PlainHelp, TyperCommand):
@@ -95,10 +110,10 @@ class _ErrorBoundary(_PlainHelp, TyperGroup):
             raise
         except typer.Abort:  # Ctrl-C or end of input at a prompt
             console.print_error("interrupted; nothing was written")
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
+            raise typer.Exit(errors.ExitCode.INTERRUPTED) from None
         except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
             sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115 - silence the flush at exit
-            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
+            raise typer.Exit(errors.ExitCode.BROKEN_PIPE) from None
         except (Exception, KeyboardInterrupt) as exc:
             code, message = _exit_for(exc)
             if _state["verbose"]:
@@ -107,17 +122,20 @@ class _ErrorBoundary(_PlainHelp, TyperGroup):
             raise typer.Exit(code) from None
 
 
-def _exit_for(exc: BaseException) -> tuple[ExitCode, str]:
+def _exit_for(exc: BaseException) -> tuple[errors.ExitCode, str]:
     """The exit code and the one-line message for an error that ended a command."""
-    if isinstance(exc, RecordpackError):
+    if isinstance(exc, errors.RecordpackError):
         return exc.exit_code, str(exc)
-    if isinstance(exc, Terminated):
-        return ExitCode.TERMINATED, "terminated; no partial files were left"
+    if isinstance(exc, errors.Terminated):
+        return errors.ExitCode.TERMINATED, "terminated; no partial files were left"
     if isinstance(exc, KeyboardInterrupt):
-        return ExitCode.INTERRUPTED, "interrupted; no partial files were left"
+        return errors.ExitCode.INTERRUPTED, "interrupted; no partial files were left"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-        return ExitCode.OUTPUT, f"cannot write: {exc.strerror}; free some space or write elsewhere"
-    return ExitCode.BUG, (
+        return (
+            errors.ExitCode.OUTPUT,
+            f"cannot write: {exc.strerror}; free some space or write elsewhere",
+        )
+    return errors.ExitCode.BUG, (
         f"internal error ({type(exc).__name__}). Run again with --verbose for the details "
         "(they may show patient data) and report it"
     )
@@ -138,6 +156,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals hold patient data
+    rich_markup_mode=None,  # plain help: one line an option, and no help renderer to load
 )
 
 Folder = Annotated[
@@ -260,6 +279,22 @@ BundleOpt = Annotated[
         help="Also write a bundle (folder, or .zip): PDF, DICOMDIR, originals.",
     ),
 ]
+FhirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--fhir",
+        metavar="FILE",
+        help="Also write a FHIR R4 document Bundle (JSON) describing the packet.",
+    ),
+]
+IsoOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--iso",
+        metavar="FILE",
+        help="Also write the bundle as an ISO 9660 image, to burn or copy to USB.",
+    ),
+]
 ProfileOpt = Annotated[
     Profile | None,
     typer.Option(
@@ -343,6 +378,8 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> None:
+        from recordpack.config import load_config
+
         v = {name: kwargs.pop(name) for name in _SHARED}
         config = load_config(v["config_file"])  # a flag beats the config file's value
         ocr_lang = None if v["no_ocr"] else v["ocr_lang"]
@@ -356,14 +393,6 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
     wrapper.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
     wrapper.__annotations__ = {}  # the signature above is the truth
     return wrapper
-
-
-def pipeline() -> ModuleType:
-    """The pipeline, imported when a command runs: ``--help`` and ``--version`` stay instant.
-
-    Its readers pull in pydicom, pypdf and numpy, most of a second of start-up.
-    """
-    return importlib.import_module("recordpack.pipeline")
 
 
 def _version(value: bool) -> None:
@@ -411,7 +440,7 @@ def _cache(path: Path | None, off: bool, folder: Path) -> Iterator[ScanCache]:
 
     inside = folder.resolve()
     if path is not None and path.absolute().resolve().is_relative_to(inside):
-        raise UsageError(
+        raise errors.UsageError(
             f"--cache {path}: inside the records folder {folder}, which recordpack never writes to",
             "put the cache elsewhere, e.g. --cache ~/recordpack-cache.sqlite, or use --no-cache",
         )
@@ -429,7 +458,9 @@ def _timeline(folder: Path, how: FolderOptions, quiet: bool = False) -> Timeline
         console.scan_progress(how.quiet or quiet) as progress,
         _cache(how.cache, how.no_cache, folder) as cache,
     ):
-        inventory = pipeline().scan_folder(folder, how.read, cache=cache, progress=progress)
+        inventory = pipeline.scan_folder(folder, how.read, cache=cache, progress=progress)
+    from recordpack.timeline import build_timeline
+
     return build_timeline(inventory)
 
 
@@ -443,7 +474,7 @@ def scan(folder: Folder, how: FolderOptions) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
     timeline = _timeline(folder, how)
     if how.json:
-        _emit_json(timeline_dict(timeline))
+        _emit_json(serialize.timeline_dict(timeline))
     elif not how.quiet:
         console.print_summary(timeline)
 
@@ -454,9 +485,9 @@ def timeline(folder: Folder, how: FolderOptions, csv_out: CsvOpt = False) -> Non
     """Show the records in FOLDER as a numbered timeline: date, category, title, source."""
     result = _timeline(folder, how, quiet=csv_out)
     if how.json:
-        _emit_json(timeline_dict(result))
+        _emit_json(serialize.timeline_dict(result))
     elif csv_out:
-        typer.echo(timeline_csv(result), nl=False)
+        typer.echo(serialize.timeline_csv(result), nl=False)
     else:
         console.print_timeline(result)
 
@@ -470,9 +501,11 @@ def _checked(
     patient_file: Path | None,
 ) -> tuple[Patient, CheckResult]:
     """The folder read and checked against its checklist, for check and request."""
+    from recordpack.patient import resolve_patient
+
     result = _timeline(folder, how)
     patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
-    checked = pipeline().check_records(
+    checked = pipeline.check_records(
         result,
         checklist=str(checklist_file) if checklist_file else condition,
         patient=patient,
@@ -496,12 +529,14 @@ def check(
     _, checked = _checked(folder, how, condition, checklist_file, consult_date, patient_file)
     if how.json:
         _emit_json(
-            report_dict(checked.report, checked.mismatches, checked.translation, checked.requests)
+            serialize.report_dict(
+                checked.report, checked.mismatches, checked.translation, checked.requests
+            )
         )
     else:
         console.print_check(checked)
     if strict and not checked.report.complete:
-        raise typer.Exit(ExitCode.INCOMPLETE)
+        raise typer.Exit(errors.ExitCode.INCOMPLETE)
 
 
 @app.command(cls=_Command)
@@ -522,20 +557,27 @@ def request(
     ] = "us",
     send_to: Annotated[
         str | None,
-        typer.Option("--send-to", metavar="TEXT",
-                     help="Ask for copies to go straight to this recipient (name and address)."),
+        typer.Option(
+            "--send-to",
+            metavar="TEXT",
+            help="Ask for copies to go straight to this recipient (name and address).",
+        ),
     ] = None,
     date: Annotated[
         dt.datetime | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", formats=["%Y-%m-%d"],
-                     help="Date the letters (default: today)."),
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            formats=["%Y-%m-%d"],
+            help="Date the letters (default: today).",
+        ),
     ] = None,
 ) -> None:
     """Write a letter to each holder of missing or stale records, asking for copies (PDF, text)."""
     from recordpack import request as letters
 
     law = letters.jurisdiction(jurisdiction)  # an unknown one fails before the folder is read
-    refuse_inside(folder, [output])
+    outputs.refuse_inside(folder, [output])
     patient, checked = _checked(folder, how, condition, checklist_file, consult_date, patient_file)
     day = date.date() if date else today()
     plan = letters.plan_requests(checked.report, patient, day)
@@ -544,7 +586,7 @@ def request(
         template_dir=how.config.template,
     )  # fmt: skip
     if how.json:
-        _emit_json(request_dict(plan, written))
+        _emit_json(serialize.request_dict(plan, written))
     elif not how.quiet:
         console.print_requests(plan, written)
 
@@ -561,7 +603,9 @@ def verify(
     from recordpack.verify import verify_bundle
 
     if not bundle.exists():
-        raise UsageError(f"{bundle}: no such folder or zip", "give the bundle's folder or zip")
+        raise errors.UsageError(
+            f"{bundle}: no such folder or zip", "give the bundle's folder or zip"
+        )
     findings = verify_bundle(bundle)
     if json_out:
         _emit_json([{"severity": f.severity.value, "path": f.path, "message": f.message}
@@ -569,11 +613,14 @@ def verify(
     else:
         console.print_findings(bundle, findings)
     if any(f.severity.value == "error" for f in findings):
-        raise typer.Exit(ExitCode.INCOMPLETE)
+        raise typer.Exit(errors.ExitCode.INCOMPLETE)
 
 
 checklists_app = typer.Typer(
-    cls=_ErrorBoundary, help="The bundled condition checklists.", invoke_without_command=True
+    cls=_ErrorBoundary,
+    help="The bundled condition checklists.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
 )
 app.add_typer(checklists_app, name="checklists")
 
@@ -582,7 +629,7 @@ app.add_typer(checklists_app, name="checklists")
 def checklists(ctx: typer.Context) -> None:
     """List the bundled condition checklists."""
     if ctx.invoked_subcommand is None:
-        console.print_checklists(bundled_checklists())
+        console.print_checklists(checklist.bundled_checklists())
 
 
 @checklists_app.command("show", cls=_Command)
@@ -590,7 +637,7 @@ def checklists_show(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Checklist id, alias or TOML path.")],
 ) -> None:
     """Print one checklist in full: items, why each matters, whom to ask."""
-    console.print_checklist(load_checklist(name))
+    console.print_checklist(checklist.load_checklist(name))
 
 
 @app.command(cls=_Command)
@@ -608,16 +655,8 @@ def build(
     order: OrderOpt = None,
     template: TemplateOpt = None,
     bundle: BundleOpt = None,
-    fhir: Annotated[
-        Path | None,
-        typer.Option("--fhir", metavar="FILE",
-                     help="Also write a FHIR R4 document Bundle (JSON) describing the packet."),
-    ] = None,
-    iso: Annotated[
-        Path | None,
-        typer.Option("--iso", metavar="FILE",
-                     help="Also write the bundle as an ISO 9660 image, to burn or copy to USB."),
-    ] = None,
+    fhir: FhirOpt = None,
+    iso: IsoOpt = None,
     profile: ProfileOpt = None,
     attach_originals: AttachOpt = False,
     encrypt: EncryptOpt = False,
@@ -627,6 +666,8 @@ def build(
     no_input: NoInputOpt = False,
 ) -> None:
     """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
+    from recordpack.patient import resolve_patient
+
     config = how.config  # each value: the flag, else the patient file's, else the config's
     patient = resolve_patient(folder, patient_file, name=name, dob=dob.date() if dob else None,
                               condition=condition, questions=tuple(question or ()),
@@ -645,9 +686,9 @@ def build(
         console.scan_progress(how.quiet) as progress,
         _cache(how.cache, how.no_cache, folder) as cache,
     ):
-        result = pipeline().build_packet(folder, options, progress=progress, cache=cache)
+        result = pipeline.build_packet(folder, options, progress=progress, cache=cache)
     if how.json:
-        _emit_json(build_dict(result))
+        _emit_json(serialize.build_dict(result))
     elif not how.quiet:
         console.print_build(result)
 
@@ -655,10 +696,12 @@ def build(
 def _templates(flag: Path | None, config: Config) -> str | None:
     """The template folder: --template, else the config's; one that does not exist is an error."""
     if flag is not None and not flag.is_dir():
-        raise UsageError(f"--template {flag}: no such folder", "give the folder of your templates")
+        raise errors.UsageError(
+            f"--template {flag}: no such folder", "give the folder of your templates"
+        )
     chosen = str(flag) if flag else config.template
     if chosen and not Path(chosen).is_dir():
-        raise RecordpackError(f"{config.path}: template folder {chosen} does not exist",
+        raise errors.RecordpackError(f"{config.path}: template folder {chosen} does not exist",
                               "fix 'template' in the config, or remove it")  # fmt: skip
     return chosen
 
@@ -674,7 +717,7 @@ def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None
     if secret := os.environ.get(variable):
         return secret
     if no_input or not sys.stdin.isatty():
-        raise RecordpackError(
+        raise errors.RecordpackError(
             f"--encrypt needs a password and ${variable} is not set",
             f"set {variable} in the environment (scripts), or run in a terminal to be asked",
         )
@@ -693,13 +736,17 @@ def init(
     ] = False,
 ) -> None:
     """Write a commented patient.toml into FOLDER (asks a few questions on a terminal only)."""
+    from recordpack.patient import PATIENT_FILE, parse_patient, patient_template
+
     target = folder / PATIENT_FILE
     if target.exists() and not force:
-        raise OutputError(f"{target} exists already", "edit it, or pass --force to replace it")
+        raise errors.OutputError(
+            f"{target} exists already", "edit it, or pass --force to replace it"
+        )
     answers = _ask_patient() if not no_input and sys.stdin.isatty() else {}
     text = patient_template(**answers)
     parse_patient(tomllib.loads(text), target)  # what is written must read back: checked first
-    write_atomically(target, text.encode())
+    outputs.write_atomically(target, text.encode())
     console.err.print(f"wrote {target}: edit it, then run recordpack build {folder} -o packet.pdf")
 
 
@@ -713,7 +760,7 @@ def _ask_patient() -> dict[str, str]:
                 if answer and check:
                     check(answer)
                 return answer
-            except (ValueError, RecordpackError) as exc:
+            except (ValueError, errors.RecordpackError) as exc:
                 console.print_error(f"{answer}: {exc}")
 
     def iso_date(value: str) -> None:
@@ -726,7 +773,7 @@ def _ask_patient() -> dict[str, str]:
         "name": ask("Patient name, as on the ID"),
         "dob": ask("Date of birth (YYYY-MM-DD)", iso_date),
         "condition": ask(
-            "Condition, e.g. breast-cancer (see: recordpack checklists)", load_checklist
+            "Condition, e.g. breast-cancer (see: recordpack checklists)", checklist.load_checklist
         ),
         "question": ask("Your question for the second doctor"),
     }
@@ -805,12 +852,15 @@ def batch(
     from recordpack.batch import Settings, read_jobs, run_batch
 
     if executor is Executor.DASK and not scheduler:
-        raise UsageError("--executor dask needs --scheduler ADDRESS")
+        raise errors.UsageError("--executor dask needs --scheduler ADDRESS")
+    from recordpack.config import load_config
+
     config = load_config(config_file)
     every = read_jobs(jobs)
     if not every:
-        raise UsageError(f"{jobs}: no patients to build", "give a folder of patient folders, "
-                         "or a manifest with one row per patient")  # fmt: skip
+        raise errors.UsageError(f"{jobs}: no patients to build",
+                                "give a folder of patient folders, or a manifest with one row"
+                                " per patient")  # fmt: skip
     todo = _shard(every, shard_spec)
     settings = Settings(outdir=str(outdir.absolute()),
                         cache=str((cache or outdir / CACHE_FILE).absolute()), config=config,
@@ -821,20 +871,20 @@ def batch(
 
         def on_result(result: JobResult) -> None:
             if json_out:
-                typer.echo(json.dumps(job_dict(result), ensure_ascii=False))
+                typer.echo(json.dumps(serialize.job_dict(result), ensure_ascii=False))
             advance(result)
 
         done = run_batch(todo, settings, workers=workers or os.cpu_count() or 1,
                          scheduler=scheduler if executor is Executor.DASK else None,
                          on_result=on_result)  # fmt: skip
     if json_out:
-        typer.echo(json.dumps(batch_summary(done)))
+        typer.echo(json.dumps(serialize.batch_summary(done)))
     elif not quiet:
         console.print_batch(done)
     if done.count("failed"):
-        raise typer.Exit(ExitCode.BATCH_FAILED)
+        raise typer.Exit(errors.ExitCode.BATCH_FAILED)
     if strict and done.incomplete:
-        raise typer.Exit(ExitCode.INCOMPLETE)
+        raise typer.Exit(errors.ExitCode.INCOMPLETE)
 
 
 def _shard(jobs: list[Any], spec: str | None) -> list[Any]:
@@ -844,7 +894,7 @@ def _shard(jobs: list[Any], spec: str | None) -> list[Any]:
         return jobs
     k, _, n = spec.partition("/")
     if not (k.isdigit() and n.isdigit()):
-        raise UsageError(f"--shard {spec}: expected K/N, e.g. 2/8")
+        raise errors.UsageError(f"--shard {spec}: expected K/N, e.g. 2/8")
     return shard(jobs, int(k), int(n))
 
 
@@ -854,7 +904,7 @@ def _config_password(config: Any) -> str | None:
         return None
     secret = os.environ.get(config.encrypt_env)
     if not secret:
-        raise RecordpackError(
+        raise errors.RecordpackError(
             f"{config.path}: encrypt_env is set but ${config.encrypt_env} is empty",
             f"set {config.encrypt_env} in the environment",
         )
@@ -862,14 +912,14 @@ def _config_password(config: Any) -> str | None:
 
 
 def handle_termination() -> None:
-    """Turn SIGTERM into :class:`Terminated` in the main thread, so temporaries are removed.
+    """Turn SIGTERM into :class:`errors.Terminated` in the main thread, so temporaries are removed.
 
     Without this, a stop from a scheduler or ``kill`` ends the process on the spot and leaves
     half-written outputs behind.
     """
 
     def terminated(signum: int, frame: object) -> None:
-        raise Terminated
+        raise errors.Terminated
 
     signal.signal(signal.SIGTERM, terminated)
 

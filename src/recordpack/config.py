@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from recordpack.errors import RuleDataError
-from recordpack.models import DateOrder
+from recordpack.options import DateOrder
 from recordpack.rules import check_keys, read_toml
 
 CONFIG_FILE = "recordpack.toml"

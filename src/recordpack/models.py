@@ -62,14 +62,6 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-class DateOrder(StrEnum):
-    """How to read numeric dates such as 03/04/2024."""
-
-    MDY = "MDY"
-    DMY = "DMY"
-    YMD = "YMD"
-
-
 @dataclass(frozen=True, slots=True)
 class Source:
     """One file found: inside the folder, or a member of a zip inside it.

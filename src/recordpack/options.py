@@ -6,12 +6,23 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from recordpack.errors import UsageError
-from recordpack.models import DateOrder
-from recordpack.patient import Patient
+if TYPE_CHECKING:
+    from recordpack.patient import Patient
+
+# Nothing of recordpack is imported above: the command line imports this module to declare its
+# options, and --help and --version should not load the data model to show them.
 
 CACHE_FILE = ".recordpack-cache.sqlite"  # a batch's cache, in its output folder
+
+
+class DateOrder(StrEnum):
+    """How to read numeric dates such as 03/04/2024."""
+
+    MDY = "MDY"
+    DMY = "DMY"
+    YMD = "YMD"
 
 
 class Order(StrEnum):
@@ -54,6 +65,8 @@ class Limits:
     @classmethod
     def parse(cls, settings: list[str]) -> Limits:
         """``["seconds=120", "pages=5000"]`` -> Limits; unknown names and bad numbers raise."""
+        from recordpack.errors import UsageError
+
         known = {f: getattr(cls(), f) for f in cls.__slots__}
         values: dict[str, int] = {}
         for setting in settings:
@@ -89,7 +102,7 @@ class BuildOptions:
     """Everything ``build`` needs besides the folder; defaults suit a patient at home."""
 
     output: Path
-    patient: Patient = field(default_factory=Patient)
+    patient: Patient = field(default_factory=lambda: _no_patient())
     read: ReadOptions = field(default_factory=ReadOptions)
     checklist: str | None = None
     consult_date: dt.date | None = None
@@ -109,3 +122,10 @@ class BuildOptions:
 def today() -> dt.date:
     """The consult and preparation date when none is given: today, on this machine's clock."""
     return dt.datetime.now().astimezone().date()
+
+
+def _no_patient() -> Patient:
+    """A patient with no details given, for library callers that give none."""
+    from recordpack.patient import Patient
+
+    return Patient()

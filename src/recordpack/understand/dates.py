@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from recordpack.models import Category, DateFinding, DateOrder
+from recordpack.models import Category, DateFinding
+from recordpack.options import DateOrder
 from recordpack.rules import check_keys, load_rules
 
 _MONTHS = {

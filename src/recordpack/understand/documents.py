@@ -11,7 +11,8 @@ import datetime as dt
 from pathlib import PurePosixPath
 from typing import Any
 
-from recordpack.models import Category, DateFinding, DateOrder, Found, Item, Source
+from recordpack.models import Category, DateFinding, Found, Item, Source
+from recordpack.options import DateOrder
 from recordpack.read.cda import document_types
 from recordpack.understand.classify import Classification, classify_text
 from recordpack.understand.dates import choose_date

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from recordpack.models import DateOrder, Identity
+from recordpack.models import Identity
+from recordpack.options import DateOrder
 from recordpack.understand.dates import find_dates
 
 HEAD_LINES = 25  # identity lines sit in a document's header block
