@@ -31,34 +31,3 @@ def test_the_stamp_names_the_patient(tmp_path: Path):
     assert stamp_head(BuildOptions(tmp_path)) == ""
 
 
-def test_the_index_length_is_known_before_it_is_laid_out():
-    """The guess that lets the cover be laid out once holds for short, long and file-dated rows."""
-    import io
-
-    from pypdf import PdfReader
-
-    from recordpack.checklist import ChecklistReport, load_checklist
-    from recordpack.layout import _index_pages
-    from recordpack.layout.cover import IndexRow, render_cover
-    from recordpack.results import CheckResult
-
-    check = CheckResult(ChecklistReport(load_checklist("general"), dt.date(2026, 1, 1)), [], [])
-    titles = ["CBC", "CT CHEST ABDOMEN AND PELVIS WITH CONTRAST",
-              "Discharge summary after laparoscopic right hemicolectomy with ileocolic anastomosis",
-              "Untitled (IMG_2041.jpg)"]  # fmt: skip
-    for count, file_dated_every in ((40, 0), (150, 7), (300, 3)):
-        items = [make_item(str(n), index=n, date=dt.date(2025, 1, 1 + n % 28),
-                           title=titles[n % len(titles)], category=Category.LAB,
-                           date_source="pdf:CreationDate" if file_dated_every
-                           and n % file_dated_every == 0 else "stated")
-                 for n in range(1, count + 1)]  # fmt: skip
-
-        def pages(rows: list[IndexRow], items=items) -> int:
-            pdf = render_cover(patient=Patient(name="Dana Whitfield"), check=check, items=items,
-                               index=rows, index_alone=True, prepared=dt.date(2026, 1, 1),
-                               source_count=len(items), template_dir=None)  # fmt: skip
-            return len(PdfReader(io.BytesIO(pdf)).pages)
-
-        rows = [IndexRow(str(i.index), i.date, False, "lab", i.title, 1000 + i.index,
-                         file_date=i.file_dated) for i in items]  # fmt: skip
-        assert pages(rows) - (pages([]) - 1) == _index_pages(items, 0), count

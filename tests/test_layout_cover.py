@@ -46,7 +46,7 @@ def test_the_cover_hides_empty_sections_and_tables_identity_mismatches(tmp_path)
         check = CheckResult(report, mismatches, [])
         pdf = render_cover(patient=Patient(name="Dana Whitfield"), check=check, items=[item],
                            index=[], prepared=dt.date(2026, 1, 1), source_count=1,
-                           template_dir=None)  # fmt: skip
+                           template_dir=None).pdf  # fmt: skip
         return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
     plain = cover_text([])

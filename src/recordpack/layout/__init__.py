@@ -11,6 +11,7 @@ import gc
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from itertools import accumulate
 
 import pikepdf
@@ -21,6 +22,7 @@ from recordpack.context import Context
 from recordpack.errors import RecordpackError, described
 from recordpack.layout import cover
 from recordpack.layout.drawing import Drawing
+from recordpack.layout.index import index_pages, lay_out_index
 from recordpack.layout.pages import Drawn, item_pages, study_pages
 from recordpack.models import Category, Item, Kind, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Order, Profile, today
@@ -75,7 +77,7 @@ def lay_out(
         strips = drawing.submit(cover.render_strips, stamps, options.template_dir)
         records, placed = _records(ctx, order, drawn, options, originals, head)
         extra = _extras(ctx, check, options, head)
-        cover_part = _cover(timeline, check, options, records, placed, extra, head)
+        cover_part = _cover(drawing, timeline, check, options, records, placed, extra, head)
         try:
             drawn_strips = strips.result()
         except Exception:  # a lost worker: draw them here, where a real error is raised again
@@ -159,6 +161,7 @@ def _stamp(head: str, what: str) -> str:
 
 
 def _cover(
+    drawing: Drawing,
     timeline: Timeline,
     check: CheckResult,
     options: BuildOptions,
@@ -170,14 +173,19 @@ def _cover(
     """The cover and its index, whose page numbers depend on the cover's own length.
 
     The index's rows cost most of the layout, so the length is guessed before drawing them
-    (:func:`_index_pages`); when the guess is wrong the cover is laid out again with the
+    (:func:`index_pages`); when the guess is wrong the cover is laid out again with the
     corrected numbers.
     """
     sizes = [p.pages for p in (*records, *extra)]
     alone = len(sizes) > INDEX_ALONE_AFTER
+    whole = partial(cover.render_cover, patient=options.patient, check=check,
+                    items=timeline.items, index_alone=alone,
+                    prepared=options.prepared or today(),
+                    source_count=sum(len(i.sources) for i in timeline.items),
+                    template_dir=options.template_dir)  # fmt: skip
 
-    def draw(pages: int | None) -> bytes:
-        starts = [(pages or 0) + 1 + before for before in accumulate(sizes[:-1], initial=0)]
+    def draw(pages: int) -> bytes:
+        starts = [pages + 1 + before for before in accumulate(sizes[:-1], initial=0)]
         rows = [
             cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s,
                            file_date=i.file_dated)
@@ -186,20 +194,14 @@ def _cover(
             cover.IndexRow("", None, False, "", p.title, s)
             for p, s in zip(extra, starts[len(records) :], strict=True)
         ]  # fmt: skip
-        return cover.render_cover(
-            patient=options.patient,
-            check=check,
-            items=timeline.items,
-            index=rows if pages is not None else [],
-            index_alone=alone,
-            prepared=options.prepared or today(),
-            source_count=sum(len(i.sources) for i in timeline.items),
-            template_dir=options.template_dir,
-        )
+        if alone:
+            return lay_out_index(drawing, rows, whole, options.template_dir)
+        return whole(index=rows).pdf
 
     if alone:  # the summary alone is quick to lay out, and the index starts on a page of its own
-        summary = Part("", "", draw(None), "").pages - 1
-        pages = summary + _index_pages(placed, len(extra))
+        summary = Part("", "", whole(index=[]).pdf, "").pages - 1
+        titled = [(i.title, i.file_dated) for i in placed] + [(p.title, False) for p in extra]
+        pages = summary + index_pages(titled)
     else:
         pages = 1 + -(-(len(sizes) + 1) // INDEX_ROWS_PER_PAGE)
     pdf = b""
@@ -212,27 +214,6 @@ def _cover(
 
 
 INDEX_ALONE_AFTER = 24  # index rows: more, and the index starts on a page of its own
-_PAGE_POINTS = 701.0  # a letter page's height inside the margins of packet.css
-_ROW_POINTS = (4.4, 11.1)  # a row's padding and border, and each line of text, at 9.5 pt
-_HEADING_POINTS = 32.0  # the "Index" heading
-_TITLE_CHARACTERS = 48  # characters of a title on one line of the index
-
-
-def _index_pages(placed: list[Item], extra: int) -> int:
-    """How many pages the index will fill, from each row's lines (titles wrap, file dates use two).
-
-    Only a guess: a wrong one costs a second layout, never a wrong number.
-    """
-    lines = [max(2 if i.file_dated else 1, -(-len(i.title) // _TITLE_CHARACTERS)) for i in placed]
-    lines += [1] * extra
-    names = sum(_ROW_POINTS)  # the columns' names, at the top of each page
-    pages, used = 1, _HEADING_POINTS + names
-    for n in lines:
-        row = _ROW_POINTS[0] + _ROW_POINTS[1] * n
-        if used + row > _PAGE_POINTS:
-            pages, used = pages + 1, names
-        used += row
-    return pages + (used + 2.5 * _ROW_POINTS[1] > _PAGE_POINTS)  # the note under the index
 
 
 def packet_order(items: Sequence[Item], order: Order) -> list[tuple[str, Item]]:

@@ -16,7 +16,7 @@ import pikepdf
 
 from recordpack.assemble import LINK_PREFIX, STAMP_WIDTH, Strips
 from recordpack.checklist import Level, Status
-from recordpack.layout.html import RenderError, render_pdf, render_sections
+from recordpack.layout.html import Laid, RenderError, lay_out_template, render_pdf, render_sections
 from recordpack.layout.imaging import key_images
 from recordpack.models import Category, Item, Problem, Severity, Source
 from recordpack.patient import Patient
@@ -69,16 +69,21 @@ def render_cover(
     items: Sequence[Item],
     index: Sequence[IndexRow],
     index_alone: bool = False,
+    index_note: bool = True,
     prepared: dt.date,
     source_count: int,
     template_dir: str | None,
-) -> bytes:
-    """The cover and index pages (the index on pages of its own when ``index_alone``)."""
+) -> Laid:
+    """The cover and index pages (the index on pages of its own when ``index_alone``).
+
+    ``index`` may be the first rows only, without the note under the index: the rest is then
+    laid out apart (:func:`render_index`), and :func:`page_rows` tells where the pages join.
+    """
     pages = {int(row.number): row.page for row in index if row.number}
     report = check.report
     gaps = [r for r in report.results if r.status is not Status.PRESENT]
     gaps.sort(key=lambda r: (r.item.level is not Level.REQUIRED, r.status is Status.REVIEW))
-    return render_pdf(
+    return lay_out_template(
         "cover.html.j2",
         template_dir,
         title=f"Medical records: {patient.name}" if patient.name else "Medical records",
@@ -97,7 +102,31 @@ def render_cover(
         findings=key_findings(items, pages),
         index=index,
         index_alone=index_alone,
+        index_note=index_note,
+        first=0,
+        continued=False,
     )
+
+
+def render_index(rows: Sequence[IndexRow], first: int, template_dir: str | None) -> Laid:
+    """Index rows from number ``first`` on, with the note under the index.
+
+    Row ``first`` is the one before the pages wanted, alone on the first page: the index is
+    then laid out from row ``first + 1`` as it is on every page it continues on (a row's top
+    border is drawn after a row, not after the columns' names; the page's top is not the
+    document's).
+    """
+    return lay_out_template("index.html.j2", template_dir, index=rows, first=first,
+                            index_note=True, continued=True)  # fmt: skip
+
+
+def page_rows(laid: Laid) -> list[int | None]:
+    """The index row each page starts with (its first, by the rows' ids); None: no row."""
+    firsts = []
+    for anchors in laid.anchors:
+        rows = [int(a[4:]) for a in anchors if a.startswith("row-") and a[4:].isdigit()]
+        firsts.append(min(rows) if rows else None)
+    return firsts
 
 
 def _mismatch_rows(check: CheckResult, items: Sequence[Item]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,22 @@ def html_to_pdf(html: str, base: Path | None = None) -> bytes:
     return _document(html, base).write_pdf()  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True, slots=True)
+class Laid:
+    """A laid-out PDF, and the ids of the elements (the anchors) on each of its pages."""
+
+    pdf: bytes
+    anchors: tuple[frozenset[str], ...]
+
+
+def lay_out_template(template: str, template_dir: str | None = None, **context: Any) -> Laid:
+    """Fill a template and lay it out as PDF, telling which elements landed on which page."""
+    base = Path(template_dir) if template_dir else None
+    document = _document(render_html(template, template_dir, **context), base)
+    anchors = tuple(frozenset(page.anchors) for page in document.pages)
+    return Laid(document.write_pdf(), anchors)
+
+
 def render_sections(
     template: str, template_dir: str | None, count: int, **context: Any
 ) -> list[bytes]:
@@ -73,13 +90,12 @@ def render_sections(
     One layout run for all imaging studies instead of one per study: the engine's start-up
     cost, not the pages, dominated (profiled: about 1 s a run).
     """
-    base = Path(template_dir) if template_dir else None
-    document = _document(render_html(template, template_dir, **context), base)
+    laid = lay_out_template(template, template_dir, **context)
     firsts: dict[str, int] = {}
-    for number, page in enumerate(document.pages):
-        for anchor in page.anchors:
+    for number, anchors in enumerate(laid.anchors):
+        for anchor in anchors:
             firsts.setdefault(anchor, number)
-    reader = PdfReader(io.BytesIO(document.write_pdf()))
+    reader = PdfReader(io.BytesIO(laid.pdf))
     starts = [firsts[f"section-{n}"] for n in range(count)]
     ends = [*starts[1:], len(reader.pages)]
     parts = []
