@@ -850,11 +850,10 @@ def batch(
 ) -> None:
     """Build one packet per patient, in parallel; unchanged patients are skipped."""
     from recordpack.batch import Settings, read_jobs, run_batch
+    from recordpack.config import load_config
 
     if executor is Executor.DASK and not scheduler:
         raise errors.UsageError("--executor dask needs --scheduler ADDRESS")
-    from recordpack.config import load_config
-
     config = load_config(config_file)
     every = read_jobs(jobs)
     if not every:

@@ -199,7 +199,7 @@ def _cover(
         return whole(index=rows).pdf
 
     if alone:  # the summary alone is quick to lay out, and the index starts on a page of its own
-        summary = Part("", "", whole(index=[]).pdf, "").pages - 1
+        summary = whole(index=[]).pages - 1
         titled = [(i.title, i.file_dated) for i in placed] + [(p.title, False) for p in extra]
         pages = summary + index_pages(titled)
     else:

@@ -73,6 +73,11 @@ class Laid:
     pdf: bytes
     anchors: tuple[frozenset[str], ...]
 
+    @property
+    def pages(self) -> int:
+        """How many pages were laid out (one set of anchors a page, empty or not)."""
+        return len(self.anchors)
+
 
 def lay_out_template(template: str, template_dir: str | None = None, **context: Any) -> Laid:
     """Fill a template and lay it out as PDF, telling which elements landed on which page."""

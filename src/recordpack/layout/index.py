@@ -44,14 +44,13 @@ def index_pages(rows: Sequence[Titled]) -> int:
 
 def _page_starts(rows: Sequence[Titled]) -> tuple[list[int], float]:
     """The row each index page is guessed to start with, and the points used on the last page."""
-    names = _NAMES_POINTS
-    starts, used = [0], _HEADING_POINTS + names
+    starts, used = [0], _HEADING_POINTS + _NAMES_POINTS
     for n, (title, file_date) in enumerate(rows):
         lines = max(2 if file_date else 1, -(-len(title) // _TITLE_CHARACTERS))
         row = _ROW_POINTS[0] + _ROW_POINTS[1] * lines
         if used + row > _PAGE_POINTS:
             starts.append(n)
-            used = names
+            used = _NAMES_POINTS
         used += row
     return starts, used
 
