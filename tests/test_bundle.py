@@ -50,8 +50,8 @@ def test_many_images_are_copied_by_workers_byte_for_byte_and_all_indexed(tmp_pat
     work = tmp_path / "bundle"
     copied = write_dicom_media(work, Records(records), timeline, workers=2)
     assert len(copied) == count
-    for digest, place in copied.items():
-        assert hashlib.sha256((work / place).read_bytes()).hexdigest() == digest
+    for copy in copied.values():
+        assert hashlib.sha256((work / copy.path).read_bytes()).hexdigest() == copy.sha256
     dump = subprocess.run([require_tool("dcmdump"), str(work / "DICOMDIR")],
                           capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert dump.count("(0004,1430) CS [IMAGE]") == count

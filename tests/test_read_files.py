@@ -223,3 +223,35 @@ def test_the_time_limit_stops_a_runaway_parser():
     with time_limit(1):
         pass
     time.sleep(1.2)  # disarmed when the block ends: nothing fires later
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read through system calls so far (Linux)."""
+    io_stats = Path("/proc/self/io").read_text()
+    return int(next(line for line in io_stats.splitlines() if line.startswith("rchar:"))[7:])
+
+
+def test_an_image_is_read_to_the_end_of_its_header_and_a_document_whole(tmp_path: Path):
+    """8 MB of pixels are not read (a CD is slow), nor hashed; a PDF in DICOM is a document."""
+    import hashlib
+
+    from tests.builders import dicom_dataset
+
+    ds = dicom_dataset()
+    ds.Rows = ds.Columns = 2048
+    ds.PixelData = bytes(2048 * 2048 * 2)
+    ds.save_as(tmp_path / "IM1", enforce_file_format=True)
+    before = _bytes_read()
+    [found] = read_disk_file("IM1", tmp_path / "IM1", ReadOptions()).found
+    assert _bytes_read() - before < 64 * 1024
+    assert found.source.sha256 is None and found.source.size > 8 * 2**20
+    assert found.reading.dicom and found.reading.dicom.sop_uid == ds.SOPInstanceUID
+
+    doc = dicom_dataset(modality="DOC")
+    doc.SOPClassUID = doc.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    del doc.PixelData
+    doc.EncapsulatedDocument = pdf_bytes(LAB)
+    doc.save_as(tmp_path / "report.dcm", enforce_file_format=True)
+    [found] = read_disk_file("report.dcm", tmp_path / "report.dcm", ReadOptions()).found
+    digest = hashlib.sha256((tmp_path / "report.dcm").read_bytes()).hexdigest()
+    assert found.reading.dicom is None and found.source.sha256 == digest

@@ -48,3 +48,24 @@ def test_members_of_zips_and_of_zips_in_zips_are_read_back(tmp_path: Path):
     (tmp_path / "portal.zip").write_bytes(zip_bytes({"other.pdf": pdf_bytes(["x"])}))
     with pytest.raises(OSError, match="cannot be read from its zip"):
         Records(tmp_path).read(sources[0])
+
+
+def test_an_image_is_checked_by_size_and_its_copy_hashed(tmp_path: Path):
+    """The scan read an image's header only; a copy says its hash, and a cut file is refused."""
+    import hashlib
+
+    from recordpack.pipeline import scan_folder
+    from tests.builders import dicom_bytes
+
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "IM1").write_bytes(dicom_bytes())
+    [item] = scan_folder(records).items
+    [source] = item.sources
+    digest = Records(records).copy(source, tmp_path / "out" / "IM1")
+    assert digest == hashlib.sha256((records / "IM1").read_bytes()).hexdigest()
+    (records / "IM1").write_bytes(dicom_bytes()[:-10])
+    with pytest.raises(OSError, match="changed since it was scanned"):
+        Records(records).copy(source, tmp_path / "out" / "again")
+    with pytest.raises(OSError, match="changed since it was scanned"):
+        Records(records).read(source)

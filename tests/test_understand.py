@@ -44,3 +44,15 @@ def test_identical_files_count_once_with_every_path(tmp_path: Path):
     assert sorted(s.path for s in doc.sources) == ["a.pdf", "b/copy.pdf"]
     study = next(i for i in inv.items if i.kind is Kind.DICOM)
     assert study.study.images == 1 and len(study.sources) == 2
+
+
+def test_an_image_stored_twice_differently_is_one_image_and_one_duplicate(tmp_path: Path):
+    """Same SOP Instance UID, different bytes (one copy lost its preamble on the way)."""
+    (tmp_path / "IM1").write_bytes(dicom_bytes())
+    (tmp_path / "copy" / "IM1").parent.mkdir()
+    (tmp_path / "copy" / "IM1").write_bytes(dicom_bytes(preamble=False))
+    (tmp_path / "IM2").write_bytes(dicom_bytes(instance=2))
+    inv = scan_folder(tmp_path)
+    [study] = inv.items
+    assert study.study.images == 2 and len(study.sources) == 3 and inv.duplicates == 1
+    assert all(s.sha256 is None for s in study.sources)  # known by their UIDs

@@ -8,7 +8,7 @@ IHE_XDM/SUBSET01/  the documents for systems that import XDM media: METADATA.XML
                 (the packet) and, with profile "full", each original document (DOC00002...)
 README.TXT      what this is and how to open it; there is no autorun
 INDEX.HTM       a browsable index that needs nothing but a browser
-manifest.json   every source file: path, sha256, size, item, pages in the packet
+manifest.json   every source file: path, sha256, size, item, pages in the packet, bundle path
 ```
 
 The DICOMDIR is written by :mod:`recordpack.dicomdir` from a few strings of each header.
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -110,13 +110,14 @@ def _fill(
 ) -> None:
     packet_sha256, packet_size = copy_private(packet, work / "packet.pdf")
     pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
-    bundled: dict[str, str] = {}
+    bundled: dict[str, Copy] = {}
     if profile.value == "full":
         bundled = write_dicom_media(work, records, timeline, progress, workers)
     documents = write_submission(work, records, timeline.items, patient,
                                  originals=profile.value == "full")  # fmt: skip
     has_dicom = bool(bundled)
-    bundled |= {d.source.sha256: f"{SUBSET}/{d.name}" for d in documents if d.source}
+    bundled |= {d.source.identity: Copy(f"{SUBSET}/{d.name}", d.source.sha256)
+                for d in documents if d.source}  # fmt: skip
     manifest = _manifest(timeline, pages, bundled, problems, profile, packet_sha256, packet_size)
     write_private(
         work / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()
@@ -135,28 +136,33 @@ def _fill(
 def _manifest(
     timeline: Timeline,
     pages: dict[int, tuple[int, int]],
-    bundled: dict[str, str],
+    bundled: dict[str, Copy],
     problems: Sequence[Problem],
     profile: Profile,
     packet_sha256: str,
     packet_size: int,
 ) -> dict[str, Any]:
-    """manifest.json: every source file, where it is in the packet and in the bundle."""
+    """manifest.json: every source file, where it is in the packet and in the bundle.
+
+    A DICOM image is hashed as it is copied (the scan reads its header only); one that is not
+    in the bundle (a second copy of an image, or a reports-only bundle) has no hash.
+    """
     files = [
         {
             "path": printable(source.path),
             "archive": printable(source.archive) if source.archive else None,
-            "sha256": source.sha256,
+            "sha256": source.sha256 or (copy.sha256 if copy else None),
             "size": source.size,
             "kind": source.kind.value,
             "item": item.index,
             "category": item.category.value,
             "title": item.title,
             "pages": list(pages[item.index]) if item.index in pages else None,
-            "bundle_path": bundled.get(source.sha256),
+            "bundle_path": copy.path if copy else None,
         }
         for item in timeline.items
         for source in item.sources
+        for copy in [bundled.get(source.identity)]
     ]
     return {
         "generator": f"recordpack {__version__}",
@@ -168,13 +174,22 @@ def _manifest(
     }
 
 
-def _originals(timeline: Timeline, bundled: dict[str, str]) -> dict[int, list[str]]:
+def _originals(timeline: Timeline, bundled: dict[str, Copy]) -> dict[int, list[str]]:
     """Each document's copies in the bundle, for INDEX.HTM (a study's are its DICOM files)."""
     return {
-        item.index: sorted({bundled[s.sha256] for s in item.sources if s.sha256 in bundled})
+        item.index: sorted(
+            {bundled[s.identity].path for s in item.sources if s.identity in bundled}
+        )
         for item in timeline.items
         if item.study is None
     }
+
+
+class Copy(NamedTuple):
+    """A source file's copy in the bundle."""
+
+    path: str  # in the bundle, POSIX
+    sha256: str | None
 
 
 def write_dicom_media(
@@ -183,28 +198,26 @@ def write_dicom_media(
     timeline: Timeline,
     progress: Callable[[int, int, str], None] | None = None,
     workers: int | None = None,
-) -> dict[str, str]:
+) -> dict[str, Copy]:
     """Copy the DICOM files under DICOM/ (byte for byte) and write the DICOMDIR beside it.
 
     Files are streamed, in worker processes when there are many; only a few strings of each
-    header are kept for the DICOMDIR. Returns the bundle path of each copied file, by SHA-256.
+    header are kept for the DICOMDIR. Returns each copied file's copy, by source identity.
     """
-    copied: dict[str, str] = {}
-    jobs: list[tuple[Source, tuple[str, ...]]] = []
+    jobs: dict[str, tuple[Source, tuple[str, ...]]] = {}
     studies = [i.study for i in timeline.items if i.category is Category.IMAGING and i.study]
     for study_no, study in enumerate(studies, start=1):
         for series_no, series in enumerate(study.series, start=1):
             for image_no, (_, source) in enumerate(series.files, start=1):
-                if source.sha256 not in copied:
-                    parts = ("DICOM", f"ST{study_no:06d}", f"SE{series_no:06d}",
-                             f"IM{image_no:06d}")  # fmt: skip
-                    copied[source.sha256] = "/".join(parts)
-                    jobs.append((source, parts))
-    images = []
-    for done, image in enumerate(_copies(records, work, jobs, workers), start=1):
+                parts = ("DICOM", f"ST{study_no:06d}", f"SE{series_no:06d}", f"IM{image_no:06d}")
+                jobs.setdefault(source.identity, (source, parts))
+    images, copied = [], {}
+    copies = _copies(records, work, list(jobs.values()), workers)
+    for done, (identity, (image, sha256)) in enumerate(zip(jobs, copies, strict=True), start=1):
         if progress:
             progress(done, len(jobs), "copying images to the bundle")
         images.append(image)
+        copied[identity] = Copy("/".join(image.file_id), sha256)
     if images:
         write_private(work / "DICOMDIR", dicomdir(images))
     return copied
@@ -215,7 +228,7 @@ PARALLEL_AFTER = 200  # images: below this, worker processes cost more than they
 
 def _copies(
     records: Records, work: Path, jobs: list[tuple[Source, tuple[str, ...]]], workers: int | None
-) -> Iterator[Image]:
+) -> Iterator[tuple[Image, str]]:
     count = workers or os.cpu_count() or 1
     sources = [source for source, _ in jobs]
     places = [parts for _, parts in jobs]
@@ -226,10 +239,16 @@ def _copies(
         yield from pool.map(partial(copy_image, records, work), sources, places, chunksize=32)
 
 
-def copy_image(records: Records, work: Path, source: Source, parts: tuple[str, ...]) -> Image:
-    """Copy one DICOM file into the bundle and read back what its DICOMDIR record needs."""
+def copy_image(
+    records: Records, work: Path, source: Source, parts: tuple[str, ...]
+) -> tuple[Image, str]:
+    """Copy one DICOM file into the bundle and read back what its DICOMDIR record needs.
+
+    Returns:
+        The DICOMDIR's record of the copy, and the copy's SHA-256.
+    """
     target = work.joinpath(*parts)
-    records.copy(source, target)
+    sha256 = records.copy(source, target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pydicom.dcmread(target, stop_before_pixels=True, force=True)
@@ -240,8 +259,9 @@ def copy_image(records: Records, work: Path, source: Source, parts: tuple[str, .
         syntax = _text(meta.get("TransferSyntaxUID")) or ExplicitVRLittleEndian
     for key in ("SeriesNumber", "InstanceNumber"):  # IS: an integer, whatever the file held
         values[key] = values[key] if values[key].lstrip("-").isdigit() else ""
-    return Image(values, parts, sop_class or SECONDARY_CAPTURE,
-                 _text(ds.get("SOPInstanceUID")) or generate_uid(), str(syntax))  # fmt: skip
+    image = Image(values, parts, sop_class or SECONDARY_CAPTURE,
+                  _text(ds.get("SOPInstanceUID")) or generate_uid(), str(syntax))  # fmt: skip
+    return image, sha256
 
 
 def _text(value: Any) -> str:

@@ -43,7 +43,7 @@ def _rules_digest() -> str:
 
 
 # a new version, or new rules, read and understand files again
-SCHEMA = f"recordpack-cache-4:{__version__}:{_rules_digest()}"
+SCHEMA = f"recordpack-cache-5:{__version__}:{_rules_digest()}"
 
 
 class ScanCache:

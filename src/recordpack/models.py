@@ -67,14 +67,21 @@ class Source:
     """One file found: inside the folder, or a member of a zip inside it.
 
     ``path`` is relative to the scanned root (POSIX separators); for a zip member it is the
-    member's name and ``archive`` is the zip's path relative to the root.
+    member's name and ``archive`` is the zip's path relative to the root. ``sha256`` is None
+    for a DICOM image: it is known by its SOP Instance UID and read only to the end of its
+    header (hashing its pixels took as long as reading the header); a bundle hashes the copy.
     """
 
     path: str
-    sha256: str
+    sha256: str | None
     size: int
     kind: Kind
     archive: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """Equal for identical files (their SHA-256); a DICOM image's is its place."""
+        return self.sha256 or f"file:{self.display}"
 
     @property
     def display(self) -> str:

@@ -27,7 +27,7 @@ class Records:
     root: Path
 
     def read(self, source: Source) -> bytes:
-        """The bytes of a file found by a scan, checked by hash.
+        """The bytes of a file found by a scan, checked by size and hash (a DICOM image's: size).
 
         Raises:
             OSError: the file is gone, unreadable, or changed since the scan.
@@ -40,29 +40,38 @@ class Records:
             data = _member(self.root / outer, first)  # read from disk, not the whole zip
             for name in inner:
                 data = _member(io.BytesIO(data), name)
-        if hashlib.sha256(data).hexdigest() != source.sha256:
+        if len(data) != source.size or (source.sha256 and source.sha256 != _sha256(data)):
             raise _changed(source)
         return data
 
-    def copy(self, source: Source, target: Path) -> None:
-        """Copy a file found by a scan to ``target`` (new, owner-only), checked by hash.
+    def copy(self, source: Source, target: Path) -> str:
+        """Copy a file found by a scan to ``target`` (new, owner-only), checked as :meth:`read`.
 
         A file on disk is streamed, so a large image never sits in memory whole.
+
+        Returns:
+            The copy's SHA-256.
 
         Raises:
             OSError: as :meth:`read`; nothing is left at ``target``.
         """
         if source.archive is not None:
-            write_private(target, self.read(source))
-            return
-        digest = hashlib.sha256()
+            data = self.read(source)
+            write_private(target, data)
+            return source.sha256 or _sha256(data)
+        digest, size = hashlib.sha256(), 0
         with (self.root / source.path).open("rb") as src, open_private(target) as dst:
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
-                dst.write(chunk)
-        if digest.hexdigest() != source.sha256:
+                size += dst.write(chunk)
+        if size != source.size or source.sha256 not in (None, digest.hexdigest()):
             target.unlink()
             raise _changed(source)
+        return digest.hexdigest()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _changed(source: Source) -> OSError:

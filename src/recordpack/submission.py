@@ -91,9 +91,9 @@ def write_submission(
         seen: set[str] = set()  # identical files (same SHA-256) travel once
         for item in (i for i in items if i.study is None):
             for source in item.sources:
-                if source.kind is Kind.DICOM or source.sha256 in seen:
+                if source.kind is Kind.DICOM or source.identity in seen:
                     continue  # DICOM travels in DICOM/, with its DICOMDIR
-                seen.add(source.sha256)
+                seen.add(source.identity)
                 name = f"DOC{len(documents) + 1:05d}.{_EXTENSION.get(source.kind, 'BIN')}"
                 records.copy(source, folder / name)
                 service = None if item.file_dated else item.date

@@ -139,24 +139,28 @@ def read_disk_file(rel: str, path: str | Path, read: ReadOptions) -> Outcome:
             out.bytes_seen += st.st_size
             if not stat.S_ISREG(st.st_mode):
                 raise IsADirectoryError(21, "not a regular file")
-            if st.st_size <= IN_MEMORY_BYTES:
-                data = fh.read()
-                digest = hashlib.sha256(data).hexdigest()
-                _read_stream(rel, None, io.BytesIO(data), st.st_size, digest, out, read, 0)
-            else:
-                digest = _hash_stream(fh)
+            stream: BinaryIO = fh  # DICOM: read in place, to the end of its header only
+            if st.st_size <= IN_MEMORY_BYTES and sniff(fh.read(HEAD_SIZE)) is not Kind.DICOM:
                 fh.seek(0)
-                _read_stream(rel, None, fh, st.st_size, digest, out, read, 0)
+                stream = io.BytesIO(fh.read())  # read once: hashed and parsed from memory
+            fh.seek(0)
+            _read_stream(rel, None, stream, st.st_size, out, read, 0)
     except OSError as exc:
         out.problems.append(os_problem(rel, exc, "file"))
     return out
 
 
-def _hash_stream(fh: BinaryIO) -> str:
-    h = hashlib.sha256()
-    for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-        h.update(chunk)
-    return h.hexdigest()
+def _sha256(stream: BinaryIO) -> str:
+    """The stream's SHA-256 (from memory without a copy), leaving it at its start."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    if isinstance(stream, io.BytesIO):
+        digest.update(stream.getbuffer())
+    else:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
 
 
 def _read_stream(
@@ -164,7 +168,6 @@ def _read_stream(
     archive: str | None,
     stream: BinaryIO,
     size: int,
-    digest: str,
     out: Outcome,
     read: ReadOptions,
     depth: int,
@@ -180,6 +183,7 @@ def _read_stream(
     head = stream.read(HEAD_SIZE)
     stream.seek(0)
     kind = sniff(head)
+    digest = None if kind is Kind.DICOM else _sha256(stream)  # see Source: images by UID
     source = Source(path=path, sha256=digest, size=size, kind=kind, archive=archive)
     try:
         if kind is Kind.ZIP:
@@ -198,6 +202,8 @@ def _read_stream(
             out.problems.extend(
                 Problem(where, w.severity, w.message, w.hint) for w in reading.warnings
             )
+            if digest is None and reading.dicom is None:  # a document in DICOM (PDF, SR)
+                source = dataclasses.replace(source, sha256=_sha256(stream))
             out.found.append(Found(source, reading))
     except ReadError as exc:
         out.problems.append(Problem(where, exc.severity, exc.message, exc.hint))
@@ -268,8 +274,7 @@ def _read_zip(
                 )
                 continue
             out.bytes_seen += len(data)
-            digest = hashlib.sha256(data).hexdigest()
-            _read_stream(name, where, io.BytesIO(data), len(data), digest, out, read, depth + 1)
+            _read_stream(name, where, io.BytesIO(data), len(data), out, read, depth + 1)
     if index:  # after the loop: an index may come before or after the files it lists
         tail = out.found[start:]
         out.problems += xdm.annotate(tail, index, where)

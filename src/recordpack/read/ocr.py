@@ -79,7 +79,7 @@ def _read_pages(
                 ctx.options.limits.hint("ocr_pages", "split the scan into parts"),
             ))  # fmt: skip
         for page, png in images:
-            cached = ctx.cache.ocr_page(source.sha256, page, lang) if ctx.cache else None
+            cached = ctx.cache.ocr_page(source.identity, page, lang) if ctx.cache else None
             if cached:
                 results[n][page] = cached
             else:
@@ -107,7 +107,7 @@ def _run(
             continue
         results[n][page] = result
         if ctx.cache:
-            ctx.cache.remember_ocr(source.sha256, page, lang, result)
+            ctx.cache.remember_ocr(source.identity, page, lang, result)
     work.clear()
 
 

@@ -1,9 +1,9 @@
 """Stage 2, understand: turn what the readers found into items, each classified, dated and titled.
 
 One item per document (identical files, same SHA-256, become one item that remembers every
-path) and one per imaging study. Category rules and date labels are data
-(``data/rules/*.toml``); see :mod:`~recordpack.understand.classify` and
-:mod:`~recordpack.understand.dates`.
+path) and one per imaging study (an image stored twice, same SOP Instance UID, counts once).
+Category rules and date labels are data (``data/rules/*.toml``); see
+:mod:`~recordpack.understand.classify` and :mod:`~recordpack.understand.dates`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from recordpack.understand.studies import StudyGroup
 
 def understand(ctx: Context, outcome: Outcome) -> Inventory:
     """Group, deduplicate, classify and date what the readers found."""
-    by_hash: dict[str, list[Found]] = defaultdict(list)
+    copies: dict[str, list[Found]] = defaultdict(list)
     for f in outcome.found:
-        by_hash[f.source.sha256].append(f)
-    groups = list(by_hash.values())
+        copies[_identity(f)].append(f)
+    groups = list(copies.values())
     problems = list(outcome.problems)
     documents = [g for g in groups if g[0].reading.dicom is None]
     images = [g for g in groups if g[0].reading.dicom is not None]
@@ -36,6 +36,14 @@ def understand(ctx: Context, outcome: Outcome) -> Inventory:
         bytes_seen=outcome.bytes_seen,
         duplicates=sum(len(group) - 1 for group in groups),
     )
+
+
+def _identity(found: Found) -> str:
+    """What copies of one file share: its bytes, or for an image its DICOM identifiers."""
+    header = found.reading.dicom
+    if header is None or not header.sop_uid:
+        return found.source.identity
+    return f"dicom:{header.study_uid}:{header.sop_uid}"
 
 
 def _documents(ctx: Context, groups: list[list[Found]]) -> list[Item]:
@@ -56,7 +64,7 @@ def _studies(groups: list[list[Found]], problems: list[Problem]) -> list[Item]:
         first, sources = group[0], tuple(f.source for f in group)
         header = first.reading.dicom
         assert header is not None  # noqa: S101 - only DICOM images come here
-        key = header.study_uid or f"no-study-uid:{header.series_uid or first.source.sha256}"
+        key = header.study_uid or f"no-study-uid:{header.series_uid or first.source.identity}"
         studies.setdefault(key, StudyGroup(key)).add(header, sources)
         if not header.study_uid:
             problems.append(_no_study_uid(first.source.display))

@@ -24,7 +24,7 @@ from recordpack.understand.titles import title_for
 def document_key(found: Found, date_order: DateOrder) -> str:
     """What a document's category and date depend on: content, name, date order, OCR."""
     ocr = "ocr" if found.reading.ocr else ""
-    return f"{found.source.sha256}|{found.source.path}|{date_order.value}|{ocr}"
+    return f"{found.source.identity}|{found.source.path}|{date_order.value}|{ocr}"
 
 
 def document_item(
@@ -43,7 +43,7 @@ def document_item(
             memo[key] = known
     category, reason, confidence, title, date, date_source, ambiguous = known
     return Item(
-        id=found.source.sha256[:12],
+        id=found.source.identity[:12],
         category=Category(category),
         title=title,
         date=dt.date.fromisoformat(date) if date else None,

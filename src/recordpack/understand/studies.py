@@ -51,7 +51,7 @@ class StudyGroup:
                 header.series_number, header.modality, header.series_description, header.body_part
             ),
         )
-        instance = header.sop_uid or sources[0].sha256
+        instance = header.sop_uid or sources[0].identity
         if instance not in series.instances:
             series.instances.add(instance)
             series.frames += header.frames
