@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,9 +26,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pydicom
-from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from recordpack import __version__
@@ -46,6 +42,7 @@ from recordpack.models import Category, Problem, Source, Timeline
 from recordpack.options import Profile
 from recordpack.outputs import Staging, copy_private, write_private
 from recordpack.patient import Patient
+from recordpack.read.dicom import header_text
 from recordpack.results import PlacedItem
 from recordpack.serialize import printable, problem_dict
 from recordpack.sources import Records
@@ -249,31 +246,16 @@ def copy_image(
     """
     target = work.joinpath(*parts)
     sha256 = records.copy(source, target)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ds = pydicom.dcmread(target, stop_before_pixels=True, force=True)
-        values = {key: _text(ds.get(key)) for key in (*PATIENT_KEYS, *STUDY_KEYS, *SERIES_KEYS)}
-        values["InstanceNumber"] = _text(ds.get("InstanceNumber"))
-        meta = ds.get("file_meta") or {}
-        sop_class = _text(ds.get("SOPClassUID")) or _text(meta.get("MediaStorageSOPClassUID"))
-        syntax = _text(meta.get("TransferSyntaxUID")) or ExplicitVRLittleEndian
+    keys = (*PATIENT_KEYS, *STUDY_KEYS, *SERIES_KEYS, "InstanceNumber")
+    values = header_text(target, (*keys, "SOPClassUID", "SOPInstanceUID",
+                                  "MediaStorageSOPClassUID", "TransferSyntaxUID"))  # fmt: skip
     for key in ("SeriesNumber", "InstanceNumber"):  # IS: an integer, whatever the file held
         values[key] = values[key] if values[key].lstrip("-").isdigit() else ""
-    image = Image(values, parts, sop_class or SECONDARY_CAPTURE,
-                  _text(ds.get("SOPInstanceUID")) or generate_uid(), str(syntax))  # fmt: skip
+    sop_class = values["SOPClassUID"] or values["MediaStorageSOPClassUID"] or SECONDARY_CAPTURE
+    image = Image({k: values[k] for k in keys}, parts, sop_class,
+                  values["SOPInstanceUID"] or generate_uid(),
+                  values["TransferSyntaxUID"] or ExplicitVRLittleEndian)  # fmt: skip
     return image, sha256
-
-
-def _text(value: Any) -> str:
-    """A header value as text ("" when missing, or of a shape a directory cannot hold)."""
-    if isinstance(value, MultiValue):  # a directory record holds the first value
-        value = value[0] if len(value) else None
-    if value is None or isinstance(value, bytes | list | tuple | Dataset):
-        return ""
-    try:
-        return str(value)
-    except Exception:  # a value pydicom cannot decode is left out, not fatal
-        return ""
 
 
 def _zip_folder(folder: Path, target: Path) -> None:

@@ -7,14 +7,18 @@ into studies and series, which is the fastest way pydicom offers (TECH.md §4).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import struct
 import warnings
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
 from recordpack.errors import ReadError
@@ -47,8 +51,8 @@ _TAGS = [
     "EncapsulatedDocument",
     "DocumentTitle",
 ]
-_TAG = {keyword: Tag(keyword) for keyword in _TAGS}  # keyword lookups cost, per file, per tag
-_SPECIFIC = list(_TAG.values())
+_tag = functools.cache(Tag)  # a keyword's lookup costs, per file, per tag
+_SPECIFIC = [_tag(keyword) for keyword in _TAGS]
 MAX_VALUE = 1024  # characters kept of a text value: DICOM's longest short text (ST) is 1,024
 _DATE_TAGS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 _ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
@@ -197,6 +201,42 @@ def read_dicomdir(stream: BinaryIO) -> list[str]:
     return paths
 
 
+def header_text(path: Path, keywords: Sequence[str]) -> dict[str, str]:
+    """The first value of each element named, file meta ones included ("" when missing).
+
+    For the bundle's DICOMDIR, read from the copy (its few elements, as the scan does): a
+    value pydicom cannot decode is left out, not fatal.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tags = [_tag(k) for k in ("SpecificCharacterSet", *keywords) if k not in _META]
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags, force=True)
+        raw, meta = _Values(ds), getattr(ds, "file_meta", None) or {}
+        values = {}
+        for keyword in keywords:
+            text = raw.raw_text(keyword) if raw.encoding and keyword not in _META else None
+            if text is None:
+                text = _value_text(meta if keyword in _META else ds, keyword)
+            values[keyword] = text.split("\\")[0]  # a directory record holds the first value
+    return values
+
+
+def _value_text(ds: Any, keyword: str) -> str:
+    """A value as text through pydicom ("" when missing, or of a shape that is not text)."""
+    try:
+        value = ds.get(keyword)
+        if isinstance(value, MultiValue):
+            value = value[0] if len(value) else None
+        if value is None or isinstance(value, bytes | list | tuple | pydicom.Dataset):
+            return ""
+        return str(value)
+    except Exception:  # a value pydicom cannot decode is left out, not fatal
+        return ""
+
+
+_META = {"MediaStorageSOPClassUID", "TransferSyntaxUID"}  # of the file meta (group 2) asked for
+
+
 def parse_da(value: object) -> dt.date | None:
     """Parse a DICOM DA value (YYYYMMDD); empty or malformed values give None."""
     s = str(value or "").strip().replace(".", "")
@@ -225,18 +265,20 @@ class _Values:
     def __init__(self, ds: pydicom.Dataset) -> None:
         self.ds = ds
         self.encoding: str | None = "latin-1"  # the character set's own name is plain ASCII
-        self.encoding = self._CHARSETS.get(self._raw_text("SpecificCharacterSet") or "")
+        charset = self.raw_text("SpecificCharacterSet")  # None: pydicom read it already
+        value = ds.get("SpecificCharacterSet") if charset is None else charset
+        self.encoding = self._CHARSETS.get(value) if isinstance(value, str) else None
 
-    def _raw_text(self, keyword: str) -> str | None:
+    def raw_text(self, keyword: str) -> str | None:
         """The element's bytes as text, or None when pydicom already holds a converted value."""
-        item = self.ds.get_item(_TAG[keyword])
+        item = self.ds.get_item(_tag(keyword))
         value: Any = item.value if isinstance(item, RawDataElement) else None
         if isinstance(value, bytes):
             return value.decode(self.encoding or "latin-1", "replace").strip(" \x00")
         return None if item is not None else ""
 
     def __call__(self, keyword: str) -> str:
-        text = self._raw_text(keyword) if self.encoding else None
+        text = self.raw_text(keyword) if self.encoding else None
         if text is None:
             text = str(self.ds.get(keyword) or "")
         return " ".join(text[:MAX_VALUE].replace("\x00", " ").split())
