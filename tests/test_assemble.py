@@ -13,7 +13,7 @@ from pypdf.annotations import Link
 
 from recordpack import assemble as assembly
 from recordpack.assemble import BAND, STAMP_WIDTH, Part, Strips
-from recordpack.layout.cover import render_strips
+from recordpack.layout.strips import render_strips
 from tests.builders import pdf_bytes, require_tool
 
 

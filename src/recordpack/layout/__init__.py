@@ -24,6 +24,7 @@ from recordpack.layout import cover
 from recordpack.layout.drawing import Drawing
 from recordpack.layout.index import index_pages, lay_out_index
 from recordpack.layout.pages import Drawn, item_pages, study_pages
+from recordpack.layout.strips import render_strips
 from recordpack.models import Category, Item, Kind, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Order, Profile, today
 from recordpack.results import CheckResult
@@ -74,14 +75,14 @@ def lay_out(
               _stamp(head, "not included"), _stamp(head, "transmittal")]  # fmt: skip
     with Drawing(ctx.options.workers, parallel=len(studies) > 1 or len(order) > 100) as drawing:
         drawn = study_pages(drawing, ctx, studies, originals, options.template_dir)  # needed first
-        strips = drawing.submit(cover.render_strips, stamps, options.template_dir)
+        strips = drawing.submit(render_strips, stamps, options.template_dir)
         records, placed = _records(ctx, order, drawn, options, originals, head)
         extra = _extras(ctx, check, options, head)
         cover_part = _cover(drawing, timeline, check, options, records, placed, extra, head)
         try:
             drawn_strips = strips.result()
         except Exception:  # a lost worker: draw them here, where a real error is raised again
-            drawn_strips = cover.render_strips(stamps, options.template_dir)
+            drawn_strips = render_strips(stamps, options.template_dir)
     # What WeasyPrint laid out (the cover's index above all: 130 MB at 1,200 rows) is left as
     # reference cycles that no later allocation would prompt Python to free before assembly.
     gc.collect()

@@ -7,16 +7,13 @@ images, plain-text records, the "not included" list, the transmittal sheet and t
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pikepdf
-
-from recordpack.assemble import LINK_PREFIX, STAMP_WIDTH, Strips
+from recordpack.assemble import LINK_PREFIX
 from recordpack.checklist import Level, Status
-from recordpack.layout.html import Laid, RenderError, lay_out_template, render_pdf, render_sections
+from recordpack.layout.html import Laid, lay_out_template, render_pdf, render_sections
 from recordpack.layout.imaging import key_images
 from recordpack.models import Category, Item, Problem, Severity, Source
 from recordpack.patient import Patient
@@ -219,28 +216,3 @@ def render_transmittal(patient: Patient, checklist_title: str, template_dir: str
         physical=patient.physical,
         checklist_title=checklist_title,
     )
-
-
-STRIPS_PER_RUN = 1000  # stamps laid out per run of the page engine, to bound its memory
-
-
-def render_strips(texts: Sequence[str], template_dir: str | None) -> Strips:
-    """Draws the stamps' text: one page per distinct stamp (a strip 12 pt high), few runs.
-
-    Each stamp is its own page, so each becomes its own form holding only its own text: a
-    page shows, and its text layer carries, its own stamp and nothing else. The width is fixed
-    (``STAMP_WIDTH``) so the strips can be drawn before the pages they go on.
-    """
-    unique = tuple(dict.fromkeys(texts))
-    packet = pikepdf.new()
-    for start in range(0, len(unique), STRIPS_PER_RUN):
-        chunk = unique[start : start + STRIPS_PER_RUN]
-        pdf = render_pdf("stamps.html.j2", template_dir, strips=chunk, width=f"{STAMP_WIDTH:.1f}")
-        with pikepdf.open(io.BytesIO(pdf)) as laid:
-            if len(laid.pages) != len(chunk):  # a stamp that broke over two pages would shift all
-                raise RenderError(f"stamps laid out on {len(laid.pages)} pages, not {len(chunk)}",
-                                  "check stamps.html.j2 in --template")  # fmt: skip
-            packet.pages.extend(laid.pages)
-    out = io.BytesIO()
-    packet.save(out)
-    return Strips(unique, out.getvalue())
