@@ -47,7 +47,6 @@ def render_key_image(data: bytes) -> tuple[bytes, str]:
     import numpy as np
     import pydicom
     from PIL import Image
-    from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -63,30 +62,56 @@ def render_key_image(data: bytes) -> tuple[bytes, str]:
             ) from exc
     if getattr(ds, "NumberOfFrames", 1) and int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
         pixels = pixels[0]
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
     if pixels.ndim == 3:  # colour (pydicom has already converted YBR to RGB)
         image = Image.fromarray(pixels.astype(np.uint8) if pixels.dtype != np.uint8 else pixels)
         window = "colour, as stored"
     else:
-        values = apply_modality_lut(pixels, ds)
-        if "WindowCenter" in ds or "VOILUTSequence" in ds:
-            values = apply_voi_lut(values, ds, index=0)
-            window = _window_text(ds)
-        else:
-            low, high = np.percentile(values, (1, 99))
-            values = np.clip(values, low, high)
-            window = f"auto W {high - low:.0f} / L {(high + low) / 2:.0f}"
-        values = values.astype(np.float64)
-        low, high = float(values.min()), float(values.max())
-        scaled = (values - low) / (high - low) * 255 if high > low else values * 0
-        grey = scaled.astype(np.uint8)
-        if photometric == "MONOCHROME1":
-            grey = 255 - grey
+        grey, window = grey_levels(pixels, ds)
         image = Image.fromarray(grey)
     image.thumbnail((THUMBNAIL, THUMBNAIL))
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1)  # WeasyPrint decodes and compresses it again
     return out.getvalue(), window
+
+
+def grey_levels(pixels: Any, ds: Any, *, by_value: bool = True) -> tuple[Any, str]:
+    """A slice windowed to 256 grey levels, and the window used.
+
+    Each step maps a stored value to a grey level whatever its neighbours, so for integer
+    pixels it runs on each value the slice can hold once (a table of at most one entry per
+    pixel) and the slice is looked up in it: the same levels, without windowing every pixel
+    in floating point (``by_value=False`` does that, to check the two agree).
+    """
+    import numpy as np
+    from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
+
+    lowest = int(pixels.min()) if pixels.dtype.kind in "iu" else 0
+    span = int(pixels.max()) - lowest + 1 if pixels.dtype.kind in "iu" else 0
+    if by_value and 0 < span <= pixels.size:
+        index = pixels.astype(np.int64) - lowest
+        stored = np.arange(lowest, lowest + span, dtype=pixels.dtype)
+    else:
+        index, stored = None, pixels
+    values = apply_modality_lut(stored, ds)
+    if "WindowCenter" in ds or "VOILUTSequence" in ds:
+        values = apply_voi_lut(values, ds, index=0)
+        window = _window_text(ds)
+    else:
+        low, high = np.percentile(values if index is None else values[index], (1, 99))
+        values = np.clip(values, low, high)
+        window = f"auto W {high - low:.0f} / L {(high + low) / 2:.0f}"
+    values = values.astype(np.float64)
+    shown = values
+    if index is not None:  # the levels are spread over the values the slice holds
+        held = np.zeros(span, dtype=bool)
+        held[index] = True
+        shown = values[held]
+    low, high = float(shown.min()), float(shown.max())
+    scaled = (values - low) / (high - low) * 255 if high > low else values * 0
+    grey = scaled.astype(np.uint8)
+    if str(ds.get("PhotometricInterpretation", "MONOCHROME2")) == "MONOCHROME1":
+        grey = 255 - grey
+    return (grey if index is None else grey[index]), window
 
 
 def _window_text(ds: Any) -> str:
