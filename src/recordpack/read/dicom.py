@@ -18,8 +18,9 @@ from typing import Any, BinaryIO, ClassVar
 import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_partial
 from pydicom.multival import MultiValue
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 
 from recordpack.errors import ReadError
 from recordpack.models import DicomHeader, Kind, Reading
@@ -209,8 +210,11 @@ def header_text(path: Path, keywords: Sequence[str]) -> dict[str, str]:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tags = [_tag(k) for k in ("SpecificCharacterSet", *keywords) if k not in _META]
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags, force=True)
+        tags: list[BaseTag | int] = [_tag(k) for k in ("SpecificCharacterSet", *keywords)
+                                     if k not in _META]  # fmt: skip
+        last = max(tags)  # elements come in tag order: the rest of the header is not needed
+        with path.open("rb") as fh:
+            ds = read_partial(fh, lambda tag, *_: tag > last, force=True, specific_tags=tags)
         raw, meta = _Values(ds), getattr(ds, "file_meta", None) or {}
         values = {}
         for keyword in keywords:
