@@ -1,14 +1,18 @@
 """A SQLite cache, so re-running on an unchanged folder re-reads nothing.
 
-Two tables. ``files``: what reading a file gave (its items' raw material and problems), keyed
-by absolute path, size and modification time (ns); a changed file has a new key and is read
-again. ``patients``: the fingerprint of a batch job's inputs and options, and its last result,
-so an unchanged patient is skipped. Values are JSON, never pickle: the cache file must not be
-able to run code. The database is created owner-only; it holds text from health records.
+``files``: what reading a file gave (its items' raw material and problems), keyed by absolute
+path, size and modification time (ns); a changed file has a new key and is read again.
+``scans``: a folder's whole inventory, with the fingerprint of every file's path, size and
+time, so an unchanged folder is replayed without rebuilding thousands of readings.
+``patients``: the fingerprint of a batch job's inputs and options, and its last result, so an
+unchanged patient is skipped. ``derived`` and ``ocr``: documents' categories and dates, and
+OCR pages. Values are JSON, never pickle: the cache file must not be able to run code. The
+database is created owner-only; it holds text from health records.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import hashlib
@@ -21,16 +25,23 @@ from typing import Any
 
 from recordpack import __version__
 from recordpack.models import (
+    Category,
     DicomHeader,
     Found,
+    Identity,
+    Inventory,
+    Item,
     Kind,
     Notice,
     OcrPage,
+    OcrText,
     Outcome,
     Problem,
     Reading,
+    Series,
     Severity,
     Source,
+    Study,
 )
 
 
@@ -69,6 +80,10 @@ class ScanCache:
             "CREATE TABLE IF NOT EXISTS files (path TEXT, size INTEGER, mtime_ns INTEGER,"
             " password INTEGER, schema TEXT, outcome TEXT,"
             " PRIMARY KEY (path, size, mtime_ns, password, schema))"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS scans (root TEXT, options TEXT, schema TEXT,"
+            " fingerprint TEXT, inventory TEXT, PRIMARY KEY (root, options, schema))"
         )
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS patients (job TEXT PRIMARY KEY, fingerprint TEXT,"
@@ -114,6 +129,29 @@ class ScanCache:
             return {path: _outcome(value) for (path, _), value in pairs}
         except (ValueError, TypeError, KeyError, IndexError):
             return {}  # a damaged cache: every file is read again, and stored afresh
+
+    def scan(self, root: Path, options: str, fingerprint: str) -> Inventory | None:
+        """The inventory of the last scan of ``root`` with these options, if nothing changed."""
+        row = self.db.execute(
+            "SELECT fingerprint, inventory FROM scans WHERE root=? AND options=? AND schema=?",
+            (str(root.absolute()), options, SCHEMA),
+        ).fetchone()
+        if row is None or row[0] != fingerprint:
+            return None
+        try:
+            return _uninventory(json.loads(row[1]))
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None  # a damaged row: the folder is scanned again, and stored afresh
+
+    def remember_scan(
+        self, root: Path, options: str, fingerprint: str, inventory: Inventory
+    ) -> None:
+        """Keep a folder's inventory for the next scan of it, as long as no file changes."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?)",
+            (str(root.absolute()), options, SCHEMA, fingerprint,
+             json.dumps(_inventory(inventory), ensure_ascii=False)),
+        )  # fmt: skip
 
     def store(self, path: str, password: bool, outcome: Outcome) -> None:
         """Remember what reading ``path`` gave."""
@@ -323,3 +361,74 @@ def _unreading(v: dict[str, Any]) -> Reading:
         pixels=(v["pixels"][0], v["pixels"][1]) if v["pixels"] else None,
         doc_type=v["doc_type"],
     )
+
+
+def _inventory(inventory: Inventory) -> dict[str, Any]:
+    return {
+        "root": inventory.root, "items": [_item(i) for i in inventory.items],
+        "problems": [[p.path, p.severity.value, p.message, p.hint] for p in inventory.problems],
+        "files_seen": inventory.files_seen, "bytes_seen": inventory.bytes_seen,
+        "duplicates": inventory.duplicates,
+    }  # fmt: skip
+
+
+def _uninventory(v: dict[str, Any]) -> Inventory:
+    return Inventory(
+        root=v["root"],
+        items=tuple(_unitem(i) for i in v["items"]),
+        problems=tuple(Problem(p[0], Severity(p[1]), p[2], p[3]) for p in v["problems"]),
+        files_seen=v["files_seen"],
+        bytes_seen=v["bytes_seen"],
+        duplicates=v["duplicates"],
+    )
+
+
+def _item(i: Item) -> list[Any]:
+    """An item as a flat list; a study's files point into the item's own sources."""
+    where = {s: n for n, s in enumerate(i.sources)}
+    study = i.study and [
+        i.study.uid, i.study.description, i.study.body_part, i.study.accession,
+        i.study.institution, i.study.images, i.study.frames,
+        [[s.uid, s.number, s.modality, s.description, s.body_part, s.images,
+          [[number, where[source]] for number, source in s.files]] for s in i.study.series],
+    ]  # fmt: skip
+    pages = (i.ocr or _NO_OCR).layers.items()
+    layers = {str(n): base64.b64encode(page).decode() for n, page in pages}
+    ocr = i.ocr and [i.ocr.lang, i.ocr.confidence, layers]
+    return [
+        i.id, i.category.value, i.title, _day(i.date), i.date_source, i.date_ambiguous, i.reason,
+        i.pages, i.modality, [_source(s) for s in i.sources], i.kind.value, i.confidence,
+        [i.identity.name, _day(i.identity.dob), i.identity.mrn], study, i.scanned,
+        list(i.active_content), i.encapsulated, list(i.pixels) if i.pixels else None, ocr,
+        i.findings, i.text, i.index,
+    ]  # fmt: skip
+
+
+def _unitem(v: list[Any]) -> Item:
+    (id_, category, title, date, date_source, ambiguous, reason, pages, modality, sources,
+     kind, confidence, identity, study, scanned, active, encapsulated, pixels, ocr, findings,
+     text, index) = v  # fmt: skip
+    found = tuple(_unsource(s) for s in sources)
+    return Item(
+        id_, Category(category), title, _unday(date), date_source, ambiguous, reason, pages,
+        modality, found, _KINDS[kind], confidence,
+        Identity(identity[0], _unday(identity[1]), identity[2]),
+        study and Study(*study[:7], tuple(  # type: ignore[call-arg]
+            Series(*s[:6], tuple((number, found[n]) for number, n in s[6]))  # type: ignore[call-arg]
+            for s in study[7]
+        )),
+        scanned, tuple(active), encapsulated, (pixels[0], pixels[1]) if pixels else None,
+        ocr and OcrText(ocr[0], ocr[1], {int(n): base64.b64decode(t) for n, t in ocr[2].items()}),
+        findings, text, index,
+    )  # fmt: skip
+
+
+_NO_OCR = OcrText("", 0.0)
+
+
+def _day(date: dt.date | None) -> str | None:
+    return date.isoformat() if date else None
+
+
+def _unday(text: str | None) -> dt.date | None:
+    return _iso(text) if text else None

@@ -7,6 +7,7 @@ With a cache, an unchanged file (same path, size and modification time) is not r
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -60,6 +61,28 @@ def read_folder(ctx: Context) -> Outcome:
     if ctx.options.ocr_lang:
         collected.problems.extend(apply_ocr(ctx, collected.found, ctx.options.ocr_lang))
     return collected
+
+
+def fingerprint(root: Path) -> str | None:
+    """What a scan of ``root`` depends on: each file's path, size and time, and what the walk met.
+
+    None when ``root`` is not a folder (reading it says so).
+    """
+    base = root.absolute()
+    if not base.is_dir():
+        return None
+    files, problems = walk(base)
+    digest = hashlib.sha256()
+    for rel, path in files:
+        try:
+            st = os.stat(path)  # noqa: PTH116 - strings, one call per file
+            state = f"{st.st_size}\0{st.st_mtime_ns}"
+        except OSError as exc:
+            state = f"{exc.errno}"
+        digest.update(f"{rel}\0{state}\n".encode(errors="surrogateescape"))
+    for problem in problems:
+        digest.update(f"{problem.path}\0{problem.message}\n".encode(errors="surrogateescape"))
+    return digest.hexdigest()
 
 
 def _limited(outcome: Outcome) -> bool:
