@@ -58,7 +58,9 @@ def _rows(cache: object, table: str) -> int:
     return cache.db.execute(query).fetchone()[0]  # type: ignore[attr-defined]
 
 
-def test_an_unchanged_folder_is_replayed_whole_and_a_changed_one_read_again(tmp_path: Path):
+def test_an_unchanged_folder_is_replayed_whole_and_a_changed_one_read_again(
+    tmp_path: Path, monkeypatch
+):
     from recordpack.cache import ScanCache
     from recordpack.pipeline import scan_folder
     from recordpack.serialize import timeline_dict
@@ -75,6 +77,8 @@ def test_an_unchanged_folder_is_replayed_whole_and_a_changed_one_read_again(tmp_
     assert [i.text for i in warm.items] == [i.text for i in cold.items]
     scanned = [(c.ocr, w.ocr) for c, w in zip(cold.items, warm.items, strict=True) if c.ocr]
     assert scanned and all(c == w and c.layers == w.layers for c, w in scanned)  # type: ignore[union-attr]
+    monkeypatch.chdir(tmp_path)
+    assert scan_folder("r", cache=cache).root == "r"  # the folder as named this time
     studies = [i.study for i in warm.items if i.study]
     assert studies and all(f in i.sources for i in warm.items if i.study
                            for s in i.study.series for _, f in s.files)  # fmt: skip

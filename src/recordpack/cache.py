@@ -139,7 +139,7 @@ class ScanCache:
         if row is None or row[0] != fingerprint:
             return None
         try:
-            return _uninventory(json.loads(row[1]))
+            return _uninventory(json.loads(row[1]), str(root))  # the root as given this time
         except (ValueError, TypeError, KeyError, IndexError):
             return None  # a damaged row: the folder is scanned again, and stored afresh
 
@@ -365,16 +365,16 @@ def _unreading(v: dict[str, Any]) -> Reading:
 
 def _inventory(inventory: Inventory) -> dict[str, Any]:
     return {
-        "root": inventory.root, "items": [_item(i) for i in inventory.items],
+        "items": [_item(i) for i in inventory.items],
         "problems": [[p.path, p.severity.value, p.message, p.hint] for p in inventory.problems],
         "files_seen": inventory.files_seen, "bytes_seen": inventory.bytes_seen,
         "duplicates": inventory.duplicates,
     }  # fmt: skip
 
 
-def _uninventory(v: dict[str, Any]) -> Inventory:
+def _uninventory(v: dict[str, Any], root: str) -> Inventory:
     return Inventory(
-        root=v["root"],
+        root=root,
         items=tuple(_unitem(i) for i in v["items"]),
         problems=tuple(Problem(p[0], Severity(p[1]), p[2], p[3]) for p in v["problems"]),
         files_seen=v["files_seen"],
