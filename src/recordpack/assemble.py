@@ -20,6 +20,7 @@ from pikepdf import Array, Dictionary, Name, Page
 
 BAND = 14.0  # points kept free at the top of every source page for the stamp
 STAMP_WIDTH = 475.0  # points: an A4 page less its margins and the page number's room
+STAMP_HEIGHT = 12.0  # points: a stamp's strip, shown in the band
 NUMBER_ROOM = 72.0  # points kept for "page N of M" at the right of the band
 LINK_PREFIX = "https://recordpack.invalid/page/"  # cover links, turned into internal jumps
 _UNSAFE_ACTIONS = {"/JavaScript", "/Launch", "/URI", "/SubmitForm", "/ImportData", "/GoToR",
@@ -63,7 +64,7 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class Strips:
-    """Stamp texts, each laid out alone as one page of ``pdf`` (``STAMP_WIDTH`` by 12 points)."""
+    """Stamp texts, each one page of ``pdf`` (``STAMP_WIDTH`` by ``STAMP_HEIGHT``) alone."""
 
     texts: tuple[str, ...]
     pdf: bytes
@@ -236,7 +237,7 @@ def _stamp_page(
     scale = min(1.0, max(0.4, (width - 48 - NUMBER_ROOM) / STAMP_WIDTH))  # narrow pages
     clip = min(STAMP_WIDTH * scale, max(width - 48 - NUMBER_ROOM, 0.0))
     after = (
-        f"\nQ\nq {x:.3f} {top:.3f} {clip:.3f} 12 re W n"
+        f"\nQ\nq {x:.3f} {top:.3f} {clip:.3f} {STAMP_HEIGHT:g} re W n"
         f" {scale:.4f} 0 0 {scale:.4f} {x:.3f} {top:.3f} cm /RPStamp Do Q\n"
         f"BT /RPFont 7 Tf 0.27 g {number_x:.3f} {top + 3.2:.3f} Td ({number}) Tj ET\n"
     ).encode()

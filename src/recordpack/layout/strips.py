@@ -17,11 +17,10 @@ from collections.abc import Sequence
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from recordpack.assemble import STAMP_WIDTH, Strips
+from recordpack.assemble import STAMP_HEIGHT, STAMP_WIDTH, Strips
 from recordpack.layout.html import RenderError, render_pdf
 
 STRIPS_PER_RUN = 1000  # stamps laid out per run of the page engine, to bound its memory
-BAND = 12.0  # points: a strip's height
 
 # Operators that only set the graphics state or build a clipping path, outside text objects.
 _STATE = {"q", "Q", "cm", "re", "W", "W*", "n", "gs", "rg", "RG", "g", "G", "k", "K", "cs", "CS",
@@ -58,7 +57,8 @@ def render_strips(texts: Sequence[str], template_dir: str | None) -> Strips:
 
 def _lay_out(texts: Sequence[str], template_dir: str | None) -> pikepdf.Pdf:
     pdf = render_pdf("stamps.html.j2", template_dir, strips=texts, width=f"{STAMP_WIDTH:.1f}",
-                     band=f"{BAND:.1f}", height=f"{BAND * len(texts):.1f}")  # fmt: skip
+                     band=f"{STAMP_HEIGHT:.1f}",
+                     height=f"{STAMP_HEIGHT * len(texts):.1f}")  # fmt: skip
     return pikepdf.open(io.BytesIO(pdf))
 
 
@@ -74,12 +74,12 @@ def _cut(laid: pikepdf.Pdf, count: int) -> list[pikepdf.Page] | None:
         return None
     strips = []
     for number, objects in enumerate(bands):
-        shift = height - BAND * (number + 1)  # the band's bottom edge, moved to 0
+        shift = height - STAMP_HEIGHT * (number + 1)  # the band's bottom edge, moved to 0
         ops = [_op("cm", 1, 0, 0, 1, 0, -shift)]
         for state, text in objects:
             ops += [_op("q"), *state, *text, _op("Q")]
         content = laid.make_stream(pikepdf.unparse_content_stream(ops))
-        strip = Dictionary(Type=Name.Page, MediaBox=Array([0, 0, STAMP_WIDTH, BAND]),
+        strip = Dictionary(Type=Name.Page, MediaBox=Array([0, 0, STAMP_WIDTH, STAMP_HEIGHT]),
                            Resources=page.Resources, Contents=content)  # fmt: skip
         strips.append(pikepdf.Page(laid.make_indirect(strip)))
     return strips
@@ -134,7 +134,7 @@ def _band(text: Ops, ctm: Matrix, height: float) -> int | None:
     if tm is None:
         return None
     *_, y = _times(_matrix(tm), ctm)
-    return int((height - y) // BAND)
+    return int((height - y) // STAMP_HEIGHT)
 
 
 def _op(name: str, *operands: float) -> pikepdf.ContentStreamInstruction:
