@@ -22,7 +22,7 @@ from recordpack.layout import Layout, lay_out
 from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
 from recordpack.outputs import Staging, check_packet_path, refuse_inside
-from recordpack.read import fingerprint, read_folder
+from recordpack.read import fingerprint, limited, read_folder
 from recordpack.results import BuildResult, CheckResult, PlacedItem
 from recordpack.sources import Records
 from recordpack.timeline import build_timeline
@@ -66,9 +66,8 @@ def _replayed(ctx: Context) -> tuple[str | None, Inventory | None]:
 
 def _kept(ctx: Context, known: str | None, inventory: Inventory) -> Inventory:
     """Keep the inventory for the next scan, unless reading it again could give another."""
-    limited = any("--limit" in p.hint for p in inventory.problems)  # raised, or a slow moment
     unread = ctx.options.ocr_lang and any(i.scanned and not i.ocr for i in inventory.items)
-    if ctx.cache and known and not limited and not unread:
+    if ctx.cache and known and not limited(inventory.problems) and not unread:
         ctx.cache.remember_scan(ctx.root, _scan_options(ctx.options), known, inventory)
     return inventory
 

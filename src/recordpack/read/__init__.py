@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from recordpack.context import Context, collector_paused
@@ -52,7 +52,7 @@ def read_folder(ctx: Context) -> Outcome:
         outcome = known.get(path)
         if outcome is None:
             outcome = fresh[rel]
-            if ctx.cache and not _limited(outcome):
+            if ctx.cache and not limited(outcome.problems):
                 ctx.cache.store(path, bool(password), outcome)
         collected.merge(outcome)
         ctx.report(done, len(files), "reading files")
@@ -85,9 +85,12 @@ def fingerprint(root: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _limited(outcome: Outcome) -> bool:
-    """A file stopped at a limit is read again next time: the limit may have been raised."""
-    return any("--limit" in p.hint for p in outcome.problems)
+def limited(problems: Iterable[Problem]) -> bool:
+    """Whether a file was stopped at a limit; what reading it gave is then not kept.
+
+    It is read again next time: the limit may have been raised, or a busy machine was slow.
+    """
+    return any("--limit" in p.hint for p in problems)
 
 
 def _xdm_on_disk(base: Path, media: set[str], collected: Outcome) -> list[Problem]:
