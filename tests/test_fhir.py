@@ -49,6 +49,10 @@ def test_one_resource_per_item_with_its_pages_and_hashes(built):
     items = result.timeline.items
     assert len(documents) == 1 + sum(1 for i in items if i.study is None)  # + the packet
     assert len(studies) == sum(1 for i in items if i.study is not None) >= 1
+    packet = documents[0]["content"][0]["attachment"]
+    digest = hashlib.sha1((out / "dana.pdf").read_bytes(), usedforsecurity=False).digest()
+    assert packet["hash"] == base64.b64encode(digest).decode()
+    assert packet["size"] == (out / "dana.pdf").stat().st_size
     pages = {p.item.index: p.first_page for p in result.placed}
     pdftotext = require_tool("pdftotext")
     checked = 0

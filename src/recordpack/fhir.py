@@ -57,12 +57,15 @@ def fhir_document(
     """
     created = created or dt.datetime.now(dt.UTC)
     stamp = created.isoformat(timespec="seconds")
-    with packet.open("rb") as fh:
-        sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
-    ids = _Ids(sha256, packet_name)
+    sha256, sha1 = hashlib.sha256(), hashlib.sha1(usedforsecurity=False)
+    with packet.open("rb") as fh:  # streamed once for both: at XL the packet is tens of MB
+        while chunk := fh.read(1 << 20):
+            sha256.update(chunk)
+            sha1.update(chunk)
+    ids = _Ids(sha256.hexdigest(), packet_name)
     pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
     resources_: list[dict[str, Any]] = [_patient(patient, ids.patient)]
-    resources_.append(_packet_reference(packet, ids, stamp))
+    resources_.append(_packet_reference(packet, _attachment_hash(sha1.digest()), ids, stamp))
     for item in timeline.items:
         if item.study is not None:
             resources_.append(_imaging_study(item, ids))
@@ -132,12 +135,14 @@ def _type(category: str) -> dict[str, Any]:
 
 def _sha1(data: bytes) -> str:
     """FHIR's Attachment.hash: the SHA-1 of the data, base64 (the manifest carries SHA-256)."""
-    return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
+    return _attachment_hash(hashlib.sha1(data, usedforsecurity=False).digest())
 
 
-def _packet_reference(packet: Path, ids: _Ids, stamp: str) -> dict[str, Any]:
-    with packet.open("rb") as fh:  # streamed: at XL the packet is tens of MB
-        sha1 = base64.b64encode(hashlib.file_digest(fh, "sha1").digest()).decode()
+def _attachment_hash(sha1: bytes) -> str:
+    return base64.b64encode(sha1).decode()
+
+
+def _packet_reference(packet: Path, sha1: str, ids: _Ids, stamp: str) -> dict[str, Any]:
     code, display = _codes()["packet"]["code"]
     return {
         "resourceType": "DocumentReference", "id": ids.packet, "status": "current",
