@@ -413,3 +413,83 @@ def test_an_encrypted_packet_with_a_bundle_says_the_bundle_is_not(tmp_path: Path
     problems = json.loads(result.stdout)["problems"]
     [warning] = [p for p in problems if p["path"].endswith("b.zip")]
     assert "not encrypted" in warning["message"] and "secure channel" in warning["hint"]
+
+
+def _build(records: Path, *extra: str) -> object:
+    return runner.invoke(app, ["build", str(records), "--no-ocr", "--no-cache", *extra])
+
+
+@pytest.fixture
+def small_records(tmp_path: Path) -> Path:
+    records = tmp_path / "home" / "records"
+    records.mkdir(parents=True)
+    (records / "ct.dcm").write_bytes(dicom_bytes())
+    write_pdf(records / "path.pdf", ["SURGICAL PATHOLOGY REPORT", "Collected: 05/02/2025"])
+    return records
+
+
+def test_a_bundle_never_replaces_the_records_folder_or_a_folder_holding_it(small_records: Path):
+    home = small_records.parent
+    before = tree_hashes(home)
+    for target in (home, small_records, home.parent):
+        for force in ((), ("--force",)):
+            result = _build(small_records, "-o", str(home.parent / "p.pdf"),
+                            "--bundle", str(target), *force)  # fmt: skip
+            assert result.exit_code == 4, result.output
+            assert "records folder" in result.output
+    assert tree_hashes(home) == before
+    assert not (home.parent / "p.pdf").exists()
+
+
+def test_a_bundle_never_replaces_the_packet_or_another_output(small_records: Path):
+    out = small_records.parent.parent / "out"
+    out.mkdir()
+    result = _build(small_records, "-o", str(out / "p.pdf"), "--bundle", str(out))
+    assert result.exit_code == 4 and "would replace the packet" in result.output
+    result = _build(small_records, "-o", str(out / "p.pdf"), "--iso", str(out / "p.pdf"))
+    assert result.exit_code == 4
+    assert list(out.iterdir()) == []
+
+
+def test_what_recordpack_did_not_write_is_refused_unless_forced(small_records: Path):
+    out = small_records.parent.parent / "out"
+    (out / "mine").mkdir(parents=True)
+    (out / "mine" / "thesis.docx").write_bytes(b"years of work")
+    (out / "folder.zip").mkdir()
+    (out / "notes.txt").write_text("a file, not a bundle folder")
+    (out / "p.pdf").write_bytes(pdf_bytes(["my own PDF"]))
+    own = (out / "p.pdf").read_bytes()
+    cases = [("--bundle", "mine", "is not a bundle recordpack wrote"),
+             ("--bundle", "folder.zip", "is a folder"),
+             ("--bundle", "notes.txt", "is a file, not a folder"),
+             ("--fhir", "notes.txt", "is not a FHIR document")]  # fmt: skip
+    for flag, name, why in cases:
+        result = _build(small_records, "-o", str(out / "new.pdf"), flag, str(out / name))
+        assert result.exit_code == 4, (name, result.output)
+        assert why in result.output and "--force" in result.output
+    result = _build(small_records, "-o", str(out / "p.pdf"))
+    assert result.exit_code == 4 and "a PDF recordpack did not write" in result.output
+    assert (out / "p.pdf").read_bytes() == own
+    assert (out / "mine" / "thesis.docx").read_bytes() == b"years of work"
+    assert not (out / "new.pdf").exists()
+    result = _build(small_records, "-o", str(out / "p.pdf"), "--force")
+    assert result.exit_code == 0, result.output
+    assert (out / "p.pdf").read_bytes() != own
+
+
+def test_recordpack_replaces_its_own_outputs_but_not_what_was_added_to_them(small_records: Path):
+    out = small_records.parent.parent / "out"
+    targets = ["-o", str(out / "p.pdf"), "--bundle", str(out / "b"), "--fhir",
+               str(out / "p.json"), "--iso", str(out / "p.iso")]  # fmt: skip
+    for _ in range(2):  # the second run replaces the first's outputs, all of them
+        result = _build(small_records, *targets)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["b", "p.iso", "p.json", "p.pdf"]
+    (out / "b" / "DICOM" / "my-notes.txt").write_text("added by hand")
+    result = _build(small_records, *targets)
+    assert result.exit_code == 4 and "holds DICOM/my-notes.txt" in result.output
+    assert (out / "b" / "DICOM" / "my-notes.txt").is_file()
+    result = _build(small_records, *targets, "--force")
+    assert result.exit_code == 0, result.output
+    assert not (out / "b" / "DICOM" / "my-notes.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["b", "p.iso", "p.json", "p.pdf"]

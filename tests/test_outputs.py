@@ -8,6 +8,7 @@ import pytest
 from recordpack.errors import OutputError
 from recordpack.outputs import (
     Staging,
+    check_targets,
     refuse_inside,
     remove_stale,
     write_atomically,
@@ -94,3 +95,42 @@ def test_temporaries_of_killed_runs_are_removed_and_live_ones_kept(tmp_path: Pat
     finally:
         live.kill()
         live.wait()
+
+
+def test_a_failed_commit_puts_every_old_output_back(tmp_path: Path):
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "old").write_text("old bundle")
+    (tmp_path / "packet.pdf").write_bytes(b"old packet")
+    with Staging() as staging:
+        staging.file(tmp_path / "packet.pdf", b"new packet")
+        (staging.folder(tmp_path / "bundle") / "new").write_text("new bundle")
+        (tmp_path / "fhir.json").write_bytes(b"old fhir")
+        staging.reserve(tmp_path / "fhir.json").unlink()  # the last rename cannot happen
+        with pytest.raises(OutputError, match="cannot be put in place"):
+            staging.commit()
+    assert (tmp_path / "packet.pdf").read_bytes() == b"old packet"
+    assert (tmp_path / "fhir.json").read_bytes() == b"old fhir"
+    assert [p.name for p in (tmp_path / "bundle").iterdir()] == ["old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "fhir.json", "packet.pdf"]
+
+
+def test_an_output_is_checked_before_anything_is_written(tmp_path: Path):
+    records = tmp_path / "records"
+    records.mkdir()
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (letters / "01-cascade-pathology.pdf").write_bytes(b"%PDF")
+    check_targets(records, {"letters": letters})  # recordpack's own letters
+    (letters / "reply.docx").write_bytes(b"x")
+    with pytest.raises(OutputError, match=r"holds reply\.docx"):
+        check_targets(records, {"letters": letters})
+    with pytest.raises(OutputError, match="is a link"):
+        (tmp_path / "link.pdf").symlink_to(tmp_path / "elsewhere.pdf")
+        check_targets(records, {"packet": tmp_path / "link.pdf"})
+    check_targets(records, {"packet": tmp_path / "link.pdf"}, force=True)
+    with pytest.raises(OutputError, match="inside the records folder"):
+        check_targets(records, {"packet": records / "p.pdf"})
+    (records / "old-bundle").mkdir()
+    (records / "old-bundle" / "x").write_text("x")
+    with pytest.raises(OutputError, match="not a bundle"):  # inside: never forced away
+        check_targets(records, {"bundle": records / "old-bundle"}, allow_inside=True, force=True)

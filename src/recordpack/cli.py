@@ -321,6 +321,14 @@ EncryptEnvOpt = Annotated[
 AllowInsideOpt = Annotated[
     bool, typer.Option("--allow-inside", help="Allow writing into the records folder.")
 ]
+ReplaceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace files or folders at the output paths that recordpack did not write"
+        " (never the records folder, nor a folder holding it).",
+    ),
+]
 PaperOpt = Annotated[
     Paper | None,
     typer.Option(
@@ -577,7 +585,7 @@ def request(
     from recordpack import request as letters
 
     law = letters.jurisdiction(jurisdiction)  # an unknown one fails before the folder is read
-    outputs.refuse_inside(folder, [output])
+    outputs.check_targets(folder, {"letters": output})
     patient, checked = _checked(folder, how, condition, checklist_file, consult_date, patient_file)
     day = date.date() if date else today()
     plan = letters.plan_requests(checked.report, patient, day)
@@ -662,6 +670,7 @@ def build(
     encrypt: EncryptOpt = False,
     encrypt_env: EncryptEnvOpt = None,
     allow_inside: AllowInsideOpt = False,
+    force: ReplaceOpt = False,
     paper: PaperOpt = None,
     no_input: NoInputOpt = False,
 ) -> None:
@@ -680,7 +689,7 @@ def build(
         encrypt_password=_packet_password(encrypt or bool(config.encrypt_env), variable, no_input),
         attach_originals=attach_originals, profile=profile or _profile(config),
         bundle=bundle or (output.with_suffix(".zip") if config.bundle else None),
-        fhir=fhir, iso=iso, allow_inside=allow_inside, paper=paper,
+        fhir=fhir, iso=iso, allow_inside=allow_inside, force=force, paper=paper,
     )  # fmt: skip
     with (
         console.scan_progress(how.quiet) as progress,

@@ -116,6 +116,7 @@ class BuildOptions:
     iso: Path | None = None
     profile: Profile | None = None
     allow_inside: bool = False
+    force: bool = False  # replace outputs at these paths that recordpack did not write
     paper: Paper | None = None
 
 

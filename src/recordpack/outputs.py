@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -80,10 +83,7 @@ class Staging:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         for temporary, _ in self._moves:
-            if temporary.is_dir() and not temporary.is_symlink():
-                shutil.rmtree(temporary, ignore_errors=True)
-            else:
-                temporary.unlink(missing_ok=True)
+            _remove(temporary)
         self._moves.clear()
 
     def reserve(self, path: Path) -> Path:
@@ -116,12 +116,45 @@ class Staging:
         return work
 
     def commit(self) -> None:
-        """Rename every output into place (a folder replaces the old one), then forget them."""
-        for temporary, destination in self._moves:
-            if temporary.is_dir() and destination.is_dir() and not destination.is_symlink():
-                shutil.rmtree(destination)
-            temporary.replace(destination)
+        """Rename every output into place, all of them or none.
+
+        What stands at a destination (recordpack's own earlier output: :func:`check_targets`
+        refused anything else) is first renamed aside; if any rename fails, every move is
+        undone and the old outputs are back. The old ones are removed only at the end.
+        """
+        aside: list[tuple[Path, Path]] = []  # (old output, its temporary name)
+        placed: list[tuple[Path, Path]] = []  # (temporary, destination)
+        try:
+            for temporary, destination in self._moves:
+                if destination.exists() or destination.is_symlink():
+                    old = destination.with_name(
+                        f"{temporary_prefix(destination.name)}{secrets.token_hex(4)}.old"
+                    )
+                    destination.rename(old)
+                    aside.append((destination, old))
+                temporary.rename(destination)
+                placed.append((temporary, destination))
+        except OSError as exc:
+            for temporary, destination in reversed(placed):
+                with contextlib.suppress(OSError):
+                    destination.rename(temporary)
+            for destination, old in reversed(aside):
+                with contextlib.suppress(OSError):
+                    old.rename(destination)
+            raise OutputError(
+                f"{exc.filename}: cannot be put in place ({exc.strerror or exc})",
+                "check the output folder's permissions and free space",
+            ) from exc
         self._moves.clear()
+        for _, old in aside:
+            _remove(old)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -178,3 +211,143 @@ def refuse_inside(folder: Path, targets: list[Path | None], allowed: bool = Fals
                 f"{target}: inside the records folder {folder}",
                 "write the packet elsewhere (e.g. -o ~/packet.pdf), or pass --allow-inside",
             )
+
+
+def check_targets(
+    records: Path,
+    targets: dict[str, Path | None],
+    *,
+    allow_inside: bool = False,
+    force: bool = False,
+    password: str | None = None,
+) -> None:
+    """Refuse, before any work, every output that could lose something recordpack did not write.
+
+    ``targets`` names each output by what it is (``packet``, ``bundle``, ``fhir``, ``iso``,
+    ``letters``). An output never holds the records folder or another output; one inside the
+    records folder needs ``allow_inside``; whatever stands at an output's path is replaced only
+    when it is recordpack's own earlier output of that kind (or with ``force``, never a folder
+    inside the records folder). ``password`` opens an earlier encrypted packet.
+    """
+    chosen = {what: Path(path).absolute() for what, path in targets.items() if path is not None}
+    refuse_inside(records, list(chosen.values()), allow_inside)
+    source = Path(records).resolve()
+    for what, path in chosen.items():
+        real = path.resolve()
+        if source.is_relative_to(real):
+            raise OutputError(f"{path}: the {what} would replace the records folder {records}",
+                              f"give the {what} a path outside the records folder")  # fmt: skip
+        for other, there in chosen.items():
+            if other != what and there.resolve().is_relative_to(real):
+                raise OutputError(f"{path}: the {what} would replace the {other} {there}",
+                                  "give each output a place of its own")  # fmt: skip
+        if not (path.exists() or path.is_symlink()):
+            continue
+        why = _not_ours(what, path, password)
+        if why and (not force or (path.is_dir() and real.is_relative_to(source))):
+            hint = "choose another name, or move it away yourself"
+            raise OutputError(
+                f"{path}: {why}; recordpack replaces only what it wrote",
+                hint if force else f"{hint}, or pass --force to replace it",
+            )
+
+
+def _not_ours(what: str, path: Path, password: str | None) -> str:
+    """Why what stands at ``path`` is not recordpack's own ``what``; empty when it is."""
+    if path.is_symlink():
+        return "is a link"
+    folder = what == "letters" or (what == "bundle" and path.suffix.lower() != ".zip")
+    if path.is_dir() != folder:
+        return "is a folder" if path.is_dir() else "is a file, not a folder"
+    if folder and not any(path.iterdir()):
+        return ""  # an empty folder: nothing to lose
+    try:
+        ours = _RECOGNISED[what if what != "bundle" or folder else "zip"](path, password)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        ours = f"cannot be read ({exc})"
+    return ours
+
+
+def _our_packet(path: Path, password: str | None) -> str:
+    import pikepdf  # only to recognise an earlier packet
+
+    try:
+        with pikepdf.open(path, password=password or "") as pdf:
+            producer = str(pdf.docinfo.get("/Producer", ""))
+    except (pikepdf.PdfError, pikepdf.PasswordError):
+        return "is not a packet recordpack wrote"
+    return "" if producer == "recordpack" else "is a PDF recordpack did not write"
+
+
+def _our_fhir(path: Path, _: str | None) -> str:
+    if path.stat().st_size > _MANIFEST_LIMIT:
+        return "is not a FHIR document recordpack wrote"
+    try:
+        document = json.loads(path.read_bytes())
+        authors = document["entry"][0]["resource"]["author"]
+        ours = any(str(a.get("display", "")).startswith("recordpack ") for a in authors)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        ours = False
+    return "" if ours else "is not a FHIR document recordpack wrote"
+
+
+def _our_iso(path: Path, _: str | None) -> str:
+    with path.open("rb") as fh:
+        fh.seek(16 * 2048)  # the primary volume descriptor
+        descriptor = fh.read(2048)
+    ours = descriptor[:6] == b"\x01CD001" and descriptor[574:702].startswith(b"recordpack")
+    return "" if ours else "is not an image recordpack wrote"
+
+
+def _our_zip(path: Path, _: str | None) -> str:
+    with zipfile.ZipFile(path) as zf:
+        info = next((i for i in zf.infolist() if i.filename == "manifest.json"), None)
+        if info is None or info.file_size > _MANIFEST_LIMIT:
+            return "is not a bundle recordpack wrote (no manifest.json)"
+        return "" if _generator(zf.read(info)) else "is not a bundle recordpack wrote"
+
+
+def _our_bundle(path: Path, _: str | None) -> str:
+    manifest = path / "manifest.json"
+    if not manifest.is_file() or manifest.is_symlink() or manifest.stat().st_size > _MANIFEST_LIMIT:
+        return "is a folder that is not a bundle recordpack wrote (no manifest.json)"
+    listed = _generator(manifest.read_bytes())
+    if listed is None:
+        return "is a folder that is not a bundle recordpack wrote"
+    for entry in path.rglob("*"):
+        name = entry.relative_to(path).as_posix()
+        if entry.is_symlink() or (entry.is_file() and not _bundled(name, listed)):
+            return f"holds {name}, which recordpack did not write"
+    return ""
+
+
+def _our_letters(path: Path, _: str | None) -> str:
+    for entry in path.iterdir():
+        if entry.is_symlink() or not entry.is_file() or not _LETTER.fullmatch(entry.name):
+            return f"holds {entry.name}, which is not a letter recordpack wrote"
+    return ""
+
+
+_MANIFEST_LIMIT = 256 * 1024 * 1024  # bytes: an XL bundle's manifest is a few MB
+_LETTER = re.compile(r"\d{2}-[a-z0-9-]+\.(pdf|txt)")
+_BUNDLE_FILES = re.compile(
+    r"packet\.pdf|DICOMDIR|INDEX\.HTM|README\.TXT|manifest\.json"
+    r"|IHE_XDM/SUBSET01/(METADATA\.XML|DOC\d{5}\.[A-Z0-9]{1,3})"
+)
+_RECOGNISED = {"packet": _our_packet, "bundle": _our_bundle, "zip": _our_zip, "fhir": _our_fhir,
+               "iso": _our_iso, "letters": _our_letters}  # fmt: skip
+
+
+def _generator(manifest: bytes) -> set[str] | None:
+    """The bundle paths a recordpack manifest lists, or None when it is not one."""
+    try:
+        data = json.loads(manifest)
+        if not str(data["generator"]).startswith("recordpack "):
+            return None
+        return {str(f["bundle_path"]) for f in data["files"] if f.get("bundle_path")}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _bundled(name: str, listed: set[str]) -> bool:
+    return name in listed or bool(_BUNDLE_FILES.fullmatch(name))

@@ -21,7 +21,7 @@ from recordpack.fhir import fhir_document
 from recordpack.layout import Layout, lay_out
 from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
-from recordpack.outputs import Staging, check_packet_path, refuse_inside
+from recordpack.outputs import Staging, check_packet_path, check_targets
 from recordpack.read import fingerprint, limited, read_folder
 from recordpack.results import BuildResult, CheckResult, PlacedItem
 from recordpack.sources import Records
@@ -86,8 +86,10 @@ def build_packet(
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
     check_packet_path(options.output)
-    outputs = [options.output, options.bundle, options.fhir, options.iso]
-    refuse_inside(folder, outputs, options.allow_inside)
+    outputs = {"packet": options.output, "bundle": options.bundle, "fhir": options.fhir,
+               "iso": options.iso}  # fmt: skip
+    check_targets(folder, outputs, allow_inside=options.allow_inside, force=options.force,
+                  password=options.encrypt_password)  # fmt: skip
     clock = _Stopwatch()
     ctx = Context(Records(Path(folder)), options.read, cache, progress)
     known, inventory = _replayed(ctx)  # an unchanged folder's inventory, from the cache
