@@ -1,7 +1,8 @@
 """Stage 6, assemble: join the laid-out parts into packet.pdf with pikepdf (qpdf).
 
 Pages are copied, never re-rendered; the packet gets bookmarks, links from the index, page
-labels, a stamp on every page and its metadata, and loses the inputs' active content.
+labels, a stamp on every page and its metadata, and loses all active content
+(:mod:`recordpack.sanitize`).
 
 qpdf rather than pypdf for this stage: on the same 2,000 pages it copies and writes in about a
 tenth of the time (bench/results.md); pypdf still reads the documents in the scan.
@@ -18,15 +19,13 @@ from typing import Any, BinaryIO
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Page
 
+from recordpack.sanitize import remove_active_content
+
 BAND = 14.0  # points kept free at the top of every source page for the stamp
 STAMP_WIDTH = 475.0  # points: an A4 page less its margins and the page number's room
 STAMP_HEIGHT = 12.0  # points: a stamp's strip, shown in the band
 NUMBER_ROOM = 72.0  # points kept for "page N of M" at the right of the band
 LINK_PREFIX = "https://recordpack.invalid/page/"  # cover links, turned into internal jumps
-_UNSAFE_ACTIONS = {"/JavaScript", "/Launch", "/URI", "/SubmitForm", "/ImportData", "/GoToR",
-                   "/GoToE", "/ResetForm", "/Rendition", "/Sound", "/Movie", "/RichMediaExecute",
-                   "/Hide", "/SetOCGState", "/Trans", "/GoTo3DView"}  # fmt: skip
-_CARRYING_ANNOTATIONS = {"/FileAttachment", "/RichMedia", "/Sound", "/Movie", "/Screen", "/3D"}
 _BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
 
 
@@ -100,7 +99,6 @@ def assemble(
     """
     packet = pikepdf.new()
     starts: list[int] = []
-    removed = 0
     for done, part in enumerate(parts, start=1):
         if progress:
             progress(done, len(parts), "assembling the PDF")
@@ -108,13 +106,10 @@ def assemble(
         packet.pages.extend(part.document.pages)
     pages = list(packet.pages)  # once: finding a page by its number walks the page tree
     total = len(pages)
-    ends = [*starts[1:], total + 1]
-    for part, start, end in zip(parts, starts, ends, strict=True):
-        if not part.drawn:  # our own pages carry only the cover's links
-            removed += sum(_remove_active_content(page) for page in pages[start - 1 : end - 1])
-    _stamp(packet, pages, parts, starts, strips)
     cover_end = starts[cover_parts] - 1 if len(starts) > cover_parts else total
     _link_cover(pages, cover_end)
+    removed = remove_active_content(packet)  # before anything of ours is added
+    _stamp(packet, pages, parts, starts, strips)
     _outline(packet, pages, parts, starts, cover_parts)
     _label(packet, cover_end, total)
     for name, data in attachments:
@@ -135,54 +130,6 @@ def assemble(
                 object_stream_mode=pikepdf.ObjectStreamMode.generate,
                 deterministic_id=not encrypt_password)  # fmt: skip
     return Assembled(tuple(starts), total, removed)
-
-
-def _remove_active_content(page: Page) -> int:
-    """Drop page actions and annotations that run code, carry files or reach the network.
-
-    An annotation goes when it carries content (a file, rich media, sound, movie, 3D) or when
-    any action in its chain (``/A`` and each ``/Next``) is unsafe; its automatic actions
-    (``/AA``) always go. Links within the document stay.
-    """
-    removed = 0
-    if "/AA" in page.obj:
-        del page.obj["/AA"]
-        removed += 1
-    annots = page.obj.get("/Annots")
-    if annots is None:
-        return removed
-    kept = Array()
-    for annot in annots if isinstance(annots, Array) else []:
-        if not isinstance(annot, Dictionary) or _unsafe_annotation(annot):
-            removed += 1
-            continue
-        if "/AA" in annot:
-            del annot["/AA"]
-            removed += 1
-        kept.append(annot)
-    page.obj["/Annots"] = kept
-    return removed
-
-
-def _unsafe_annotation(annot: Dictionary) -> bool:
-    if str(annot.get("/Subtype", "")) in _CARRYING_ANNOTATIONS:
-        return True
-    return _unsafe_chain(annot.get("/A"), depth=0)
-
-
-def _unsafe_chain(action: Any, depth: int) -> bool:
-    """Whether an action, or any action after it (``/Next``: one or an array), is unsafe."""
-    if action is None:
-        return False
-    if depth > 32:  # a chain this long, or a loop, is itself suspect
-        return True
-    if isinstance(action, Array):
-        return any(_unsafe_chain(a, depth + 1) for a in action)
-    if not isinstance(action, Dictionary):
-        return False
-    return str(action.get("/S", "")) in _UNSAFE_ACTIONS or _unsafe_chain(
-        action.get("/Next"), depth + 1
-    )
 
 
 def _stamp(
