@@ -272,3 +272,66 @@ def test_a_page_tree_qpdf_cannot_follow_is_refused_not_dropped():
     assert len(PdfReader(io.BytesIO(odd)).pages) == 1  # what the scan saw
     with pytest.raises(ValueError, match="page tree is damaged"):
         Part("#1", "Labs", odd, "stamp", index=1)
+
+
+def odd_page(mutate: Any, rotate: int) -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes(["ODD PAGE REPORT"])))
+    page = pdf.pages[0].obj
+    if rotate:
+        page.Rotate = rotate
+    mutate(pdf, page)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _odd_mutations() -> dict[str, Any]:
+    from pikepdf import Array, Dictionary, Name, String
+
+    def inherited_from_nowhere(pdf: Any, page: Any) -> None:
+        del page["/MediaBox"]
+        if "/MediaBox" in pdf.Root.Pages:
+            del pdf.Root.Pages["/MediaBox"]
+
+    return {
+        "MediaBox a name": lambda pdf, p: p.__setitem__("/MediaBox", Name.Letter),
+        "MediaBox of three": lambda pdf, p: p.__setitem__("/MediaBox", Array([0, 0, 612])),
+        "MediaBox of strings": lambda pdf, p: p.__setitem__(
+            "/MediaBox", Array([String("a"), 0, 612, 792])),
+        "MediaBox inherited from nowhere": inherited_from_nowhere,
+        "MediaBox flat": lambda pdf, p: p.__setitem__("/MediaBox", Array([0, 0, 612, 0])),
+        "MediaBox inverted": lambda pdf, p: p.__setitem__("/MediaBox", Array([612, 792, 0, 0])),
+        "CropBox a name": lambda pdf, p: p.__setitem__("/CropBox", Name.X),
+        "Rotate a string": lambda pdf, p: p.__setitem__("/Rotate", String("90")),
+        "Rotate 450": lambda pdf, p: p.__setitem__("/Rotate", 450),
+        "Rotate 45.5": lambda pdf, p: p.__setitem__("/Rotate", 45.5),
+        "Rotate an array": lambda pdf, p: p.__setitem__("/Rotate", Array([90])),
+        "Resources a number": lambda pdf, p: p.__setitem__("/Resources", 5),
+        "XObject a number": lambda pdf, p: p.Resources.__setitem__("/XObject", 5),
+        "Font an array": lambda pdf, p: p.Resources.__setitem__("/Font", Array([1])),
+        "Annots a number": lambda pdf, p: p.__setitem__("/Annots", 3),
+        "an annotation's Rect of strings": lambda pdf, p: p.__setitem__("/Annots", Array([
+            Dictionary(Subtype=Name.Text, Rect=Array([String("x"), 1, 2, 3]))])),
+    }  # fmt: skip
+
+
+def test_a_damaged_page_description_is_placed_and_stamped_never_a_failed_packet(tmp_path: Path):
+    qpdf = require_tool("qpdf")
+    cover = Part("Cover", "", pdf_bytes(["COVER"]), "cover", drawn=True)
+    parts = [cover]
+    for name, mutate in _odd_mutations().items():
+        for rotate in (0, 90):
+            parts.append(Part(name, "Notes", odd_page(mutate, rotate), "stamp", index=len(parts)))
+    done = assemble(parts, title="t", subject="s", strips=strips_of(parts))
+    assert done.total_pages == len(parts) and done.unstamped == ()
+    (tmp_path / "p.pdf").write_bytes(done.pdf)
+    check = subprocess.run([qpdf, "--check", tmp_path / "p.pdf"], capture_output=True, check=False)
+    assert check.returncode in (0, 3), check.stdout.decode()  # 3: warnings of the damaged inputs
+    reader = PdfReader(io.BytesIO(done.pdf))
+    for number, page in enumerate(reader.pages[1:], start=2):
+        text = page.extract_text()
+        assert f"page {number} of {len(parts)}" in text
+        if "ODD PAGE REPORT" not in text:  # only where its font could not be kept
+            assert parts[number - 1].title in ("Font an array", "Resources a number")

@@ -11,6 +11,7 @@ tenth of the time (bench/results.md); pypdf still reads the documents in the sca
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class Assembled:
     starts: tuple[int, ...]
     total_pages: int
     active_content_removed: int
+    unstamped: tuple[int, ...] = ()  # pages too damaged to stamp, placed as they are
 
 
 def assemble(
@@ -109,7 +111,7 @@ def assemble(
     cover_end = starts[cover_parts] - 1 if len(starts) > cover_parts else total
     _link_cover(pages, cover_end)
     removed = remove_active_content(packet)  # before anything of ours is added
-    _stamp(packet, pages, parts, starts, strips)
+    unstamped = _stamp(packet, pages, parts, starts, strips)
     _outline(packet, pages, parts, starts, cover_parts)
     _label(packet, cover_end, total)
     for name, data in attachments:
@@ -129,18 +131,19 @@ def assemble(
     packet.save(destination, compress_streams=False, encryption=encryption,
                 object_stream_mode=pikepdf.ObjectStreamMode.generate,
                 deterministic_id=not encrypt_password)  # fmt: skip
-    return Assembled(tuple(starts), total, removed)
+    return Assembled(tuple(starts), total, removed, tuple(unstamped))
 
 
 def _stamp(
     packet: pikepdf.Pdf, pages: list[Page], parts: Sequence[Part], starts: list[int], strips: Strips
-) -> None:
+) -> list[int]:
     """Stamp every page in a band at its top; source pages shrink a little to free the band.
 
     Each part's stamp (patient, item; any script) was laid out once, as its own one-line page,
     and is shown on each of the part's pages as a form: the page carries its own stamp's text
     and no other. The page number is plain Helvetica. Content streams are wrapped, never
-    parsed, so a page costs microseconds, not milliseconds.
+    parsed, so a page costs microseconds, not milliseconds. Returns the numbers of the pages
+    too damaged to stamp: they are placed as they are, never the end of the build.
     """
     sheets = pikepdf.open(io.BytesIO(strips.pdf))
     where = {text: n for n, text in enumerate(strips.texts)}
@@ -151,26 +154,81 @@ def _stamp(
     total = len(pages)
     sheet_pages = list(sheets.pages)
     ends = [*starts[1:], total + 1]
+    unstamped = []
     for part, start, end in zip(parts, starts, ends, strict=True):
         form = packet.copy_foreign(sheet_pages[where[part.stamp]].as_form_xobject())
         for number in range(start, end):
             page = pages[number - 1]
-            if int(page.obj.get("/Rotate", 0)) % 360:
-                _transfer_rotation(page)
-            _stamp_page(packet, page, form, font, f"page {number} of {total}",
-                        shrink=not part.drawn)  # fmt: skip
+            try:
+                box = _mend(page)
+                if rotate := _rotation(page):
+                    box = _transfer_rotation(page, rotate, box)
+                _stamp_page(packet, page, box, form, font, f"page {number} of {total}",
+                            shrink=not part.drawn)  # fmt: skip
+            except (pikepdf.PdfError, TypeError, ValueError, ArithmeticError):
+                unstamped.append(number)  # shown as it is, without its stamp
+    return unstamped
+
+
+def _mend(page: Page) -> tuple[float, float, float, float]:
+    """The page's box, made usable as viewers make it: damaged entries replaced, not obeyed.
+
+    A box that is not four finite numbers, or too small to show anything, becomes US Letter;
+    resources that are not dictionaries become empty ones (what they held could not be used).
+    """
+    try:
+        x0, y0, x1, y1 = (float(v) for v in page.obj.get("/MediaBox", page.mediabox))
+        box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    except (TypeError, ValueError, pikepdf.PdfError):
+        box = _LETTER
+    if not all(map(math.isfinite, box)) or min(box[2] - box[0], box[3] - box[1]) < 3 * BAND:
+        box = _LETTER
+    if [float(v) for v in page.obj.get("/MediaBox", [])] != list(box):
+        page.obj.MediaBox = Array(box)
+    for key in _BOXES[1:]:
+        if key in page.obj and not _numbers(page.obj[key]):
+            del page.obj[key]
+    if not isinstance(page.obj.get("/Resources"), Dictionary):
+        page.obj.Resources = Dictionary()
+    for kind in ("/XObject", "/Font"):
+        if kind in page.obj.Resources and not isinstance(page.obj.Resources[kind], Dictionary):
+            page.obj.Resources[kind] = Dictionary()
+    return box
+
+
+_LETTER = (0.0, 0.0, 612.0, 792.0)
+
+
+def _numbers(value: Any) -> bool:
+    """Whether ``value`` is an array of four numbers, as a box must be."""
+    try:
+        return isinstance(value, Array) and len([float(v) for v in value]) == 4
+    except (TypeError, ValueError):
+        return False
+
+
+def _rotation(page: Page) -> int:
+    """The page's turn in degrees (0, 90, 180 or 270); anything else is no turn, as viewers do."""
+    try:
+        rotate = int(page.obj.get("/Rotate", 0)) % 360
+    except (TypeError, ValueError, OverflowError):
+        rotate = 0
+    if "/Rotate" in page.obj and (rotate % 90 or not rotate):
+        del page.obj["/Rotate"]
+    return rotate if rotate % 90 == 0 else 0
 
 
 def _stamp_page(
     packet: pikepdf.Pdf,
     page: Page,
+    box: tuple[float, float, float, float],
     form: pikepdf.Object,
     font: pikepdf.Object,
     number: str,
     *,
     shrink: bool,
 ) -> None:
-    left, bottom, right, top_edge = (float(v) for v in page.mediabox)
+    left, bottom, right, top_edge = box
     width, height = right - left, top_edge - bottom
     before = b"q\n"
     if shrink:
@@ -200,36 +258,39 @@ def _deflated(packet: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
     return stream
 
 
-def _transfer_rotation(page: Page) -> None:
-    """Turn the page's content as a viewer would show it, so the band is at its visible top."""
-    rotate = int(page.obj.get("/Rotate", 0)) % 360
-    x0, y0, x1, y1 = (float(v) for v in page.mediabox)
-    matrix = {
+def _transfer_rotation(
+    page: Page, rotate: int, box: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """Turn the page's content as a viewer would show it, so the band is at its visible top.
+
+    ``rotate`` is 90, 180 or 270. Returns the page's box as turned.
+    """
+    x0, y0, x1, y1 = box
+    a, b, c, d, e, f = {
         90: (0, -1, 1, 0, -y0, x1),
         180: (-1, 0, 0, -1, x1, y1),
         270: (0, 1, -1, 0, y1, -x0),
-    }.get(rotate)
-    del page.obj["/Rotate"]
-    if matrix is None:  # not a multiple of 90: viewers ignore it as well
-        return
-    a, b, c, d, e, f = matrix
+    }[rotate]
 
-    def moved(box: Any) -> Array:
+    def moved(rect: Any) -> Array:
         (px, py), (qx, qy) = ((a * u + c * v + e, b * u + d * v + f)
-                              for u, v in ((float(box[0]), float(box[1])),
-                                           (float(box[2]), float(box[3]))))  # fmt: skip
+                              for u, v in ((float(rect[0]), float(rect[1])),
+                                           (float(rect[2]), float(rect[3]))))  # fmt: skip
         return Array([min(px, qx), min(py, qy), max(px, qx), max(py, qy)])
 
+    annots = page.obj.get("/Annots")
+    rects = [annot for annot in (annots if isinstance(annots, Array) else [])
+             if isinstance(annot, Dictionary) and _numbers(annot.get("/Rect"))]  # fmt: skip
     page.contents_add(f"q {a} {b} {c} {d} {e:.3f} {f:.3f} cm\n".encode(), prepend=True)
     page.contents_add(b"\nQ\n")
+    del page.obj["/Rotate"]
     for key in _BOXES:
-        box = page.obj.get(key)
-        if isinstance(box, Array) and len(box) == 4:
-            page.obj[key] = moved(box)
-    for annot in page.obj.get("/Annots") or []:
-        rect = annot.get("/Rect") if isinstance(annot, Dictionary) else None
-        if isinstance(rect, Array) and len(rect) == 4:
-            annot["/Rect"] = moved(rect)
+        if key in page.obj:
+            page.obj[key] = moved(page.obj[key])
+    for annot in rects:
+        annot["/Rect"] = moved(annot["/Rect"])
+    turned = moved(box)
+    return (float(turned[0]), float(turned[1]), float(turned[2]), float(turned[3]))
 
 
 def _link_cover(pages: list[Page], cover_pages: int) -> None:

@@ -118,6 +118,7 @@ def build_packet(
             PlacedItem(item, start, start + part.pages - 1)
             for item, part, start in zip(layout.placed, layout.records, firsts, strict=False)
         )
+        ctx.problems.extend(_unstamped(placed, packet.unstamped))
         if options.bundle or options.iso:
             bundle = write_bundle(options.bundle, staging=staging, records=ctx.records,
                                   packet=target, timeline=timeline, placed=placed,
@@ -172,6 +173,21 @@ def _unencrypted_bundle(bundle: Path) -> Problem:
         " patient and the documents (only packet.pdf inside it is)",
         "send the bundle over a secure channel (the portal, an encrypted drive), not by e-mail",
     )  # fmt: skip
+
+
+def _unstamped(placed: tuple[PlacedItem, ...], pages: tuple[int, ...]) -> list[Problem]:
+    """A note for each record with pages too damaged to stamp (placed as they are)."""
+    notes = []
+    for done in placed:
+        if missed := [n for n in pages if done.first_page <= n <= done.last_page]:
+            source = done.item.sources[0].path if done.item.sources else f"#{done.item.index}"
+            notes.append(Problem(
+                str(source), Severity.WARNING,
+                f"page {', '.join(map(str, missed))} of the packet (#{done.item.index}) has a"
+                " damaged page description: placed as it is, without its stamp and page number",
+                "check that page in the packet; ask the sender for a new copy if it is unreadable",
+            ))  # fmt: skip
+    return notes
 
 
 def _default_profile(timeline: Timeline) -> Profile:
