@@ -104,3 +104,88 @@ def test_an_inventory_that_would_not_come_out_the_same_is_not_kept(tmp_path: Pat
     assert _rows(cache, "scans") == 0 and _rows(cache, "files") > 5
     scan_folder(tmp_path / "r", ReadOptions(ocr_lang=None), cache=cache)
     assert _rows(cache, "scans") == 1
+
+
+def _small_records(root: Path) -> Path:
+    from tests.builders import write_pdf
+
+    write_pdf(root / "lab.pdf", ["COMPLETE BLOOD COUNT", "Collected: 03/04/2025"])
+    return root
+
+
+def test_an_unusable_cache_is_a_warning_and_the_command_goes_on(tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from recordpack import cache as caching
+    from recordpack.cli import app
+
+    records = _small_records(tmp_path / "records")
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"not a database at all" * 100)
+    (tmp_path / "a-file").write_text("x")
+    locked = tmp_path / "locked.sqlite"
+    caching.ScanCache(locked).close()
+    holder = sqlite3.connect(locked, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(caching, "LOCK_WAIT", 0.1)
+    cases = {damaged: "was damaged", tmp_path / "a-file" / "c.sqlite": "cannot be used",
+             locked: "cannot be used (database is locked)"}  # fmt: skip
+    try:
+        for path, said in cases.items():
+            result = CliRunner().invoke(app, ["timeline", str(records), "--cache", str(path),
+                                              "--no-ocr", "--json"])  # fmt: skip
+            assert result.exit_code == 0, result.output
+            assert said in result.stderr and "warning" in result.stderr
+            assert "COMPLETE BLOOD COUNT" in result.stdout or '"lab"' in result.stdout
+    finally:
+        holder.close()
+    assert damaged.with_name("damaged.sqlite.damaged").read_bytes().startswith(b"not a database")
+    assert caching.ScanCache(damaged).warning == ""  # made anew, usable
+
+
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+from recordpack.cli import main
+sys.argv = ["recordpack", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_full_disk_is_an_exit_code_with_a_message_never_an_internal_error(tmp_path: Path):
+    import subprocess
+    import sys
+
+    records = _small_records(tmp_path / "records")
+    run = [sys.executable, "-c", FULL_DISK]
+    scan = subprocess.run([*run, "scan", str(records), "--cache", str(tmp_path / "c.sqlite"),
+                           "--no-ocr", "-q"], capture_output=True, text=True, check=False)  # fmt: skip
+    assert scan.returncode == 0, scan.stderr
+    assert "cache cannot be used" in scan.stderr
+    build = subprocess.run([*run, "build", str(records), "-o", str(tmp_path / "out" / "p.pdf"),
+                            "--no-cache", "--no-ocr", "-q"], capture_output=True, text=True,
+                           check=False)  # fmt: skip
+    assert build.returncode == 4, build.stderr
+    assert "cannot write" in build.stderr and "Traceback" not in build.stderr
+    assert list((tmp_path / "out").iterdir()) == []  # no temporary left behind
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_kept_out_of_the_cache(tmp_path: Path):
+    import os
+
+    from recordpack.cache import ScanCache
+    from recordpack.pipeline import scan_folder
+    from tests.builders import pdf_bytes
+
+    records = tmp_path / "records"
+    records.mkdir()
+    name = os.fsencode(records) + b"/lab-\xff\xfe.pdf"
+    with open(name, "wb") as fh:  # noqa: PTH123 - a name only bytes can spell
+        fh.write(pdf_bytes(["COMPLETE BLOOD COUNT", "Collected: 03/04/2025"]))
+    cache = ScanCache(tmp_path / "c.sqlite")
+    for _ in range(2):
+        inventory = scan_folder(records, cache=cache)
+        assert len(inventory.items) == 1 and cache.warning == ""

@@ -15,7 +15,7 @@ import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Page
@@ -128,10 +128,47 @@ def assemble(
         encryption = pikepdf.Encryption(user=encrypt_password, owner=encrypt_password, R=6)
     # Streams are copied as they are, never decoded and recompressed: a 7 KB page of nested
     # Flate inflates to 4 GB (22 s of qpdf's time). Our own small streams are deflated as made.
-    packet.save(destination, compress_streams=False, encryption=encryption,
+    sink = _Sink(destination)
+    packet.save(cast("BinaryIO", sink), compress_streams=False, encryption=encryption,
                 object_stream_mode=pikepdf.ObjectStreamMode.generate,
                 deterministic_id=not encrypt_password)  # fmt: skip
+    if sink.error is not None:
+        raise sink.error
     return Assembled(tuple(starts), total, removed, tuple(unstamped))
+
+
+class _Sink:
+    """What qpdf writes the packet to: a write that fails is kept and raised once qpdf is done.
+
+    Given a plain file, pikepdf lets qpdf write to its descriptor, and a failed write (a full
+    disk, a quota, a file too large) aborts the whole process from C++; given this, qpdf calls
+    :meth:`write`, which never raises: after a failure qpdf goes on writing into nothing.
+    """
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.error: OSError | None = None
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.out.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.out.tell()
+
+    def write(self, data: bytes) -> int:
+        if self.error is None:
+            try:
+                self.out.write(data)
+            except OSError as exc:
+                self.error = exc
+        return len(data)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.out.flush()
+            except OSError as exc:
+                self.error = exc
 
 
 def _stamp(

@@ -19,9 +19,10 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from recordpack import __version__
 from recordpack.models import (
@@ -53,55 +54,81 @@ def _rules_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
 # a new version, or new rules, read and understand files again
 SCHEMA = f"recordpack-cache-5:{__version__}:{_rules_digest()}"
+
+
+def _none() -> None:
+    return None
+
+
+def _guarded(empty: Callable[[], Any]) -> Callable[[_Method], _Method]:
+    """A cache method whose SQLite failure is a cache in memory from then on, not an error.
+
+    A name the database cannot hold (not UTF-8) is only not cached; ``empty`` makes what the
+    method returns when it found nothing.
+    """
+
+    def wrap(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def run(self: ScanCache, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except UnicodeEncodeError:
+                return empty()
+            except sqlite3.Error as exc:
+                self._without(exc)
+                return empty()
+
+        return cast("_Method", run)
+
+    return wrap
 
 
 class ScanCache:
     """Outcomes of reading files, and batch jobs' fingerprints, in one SQLite file."""
 
     def __init__(self, path: Path | None) -> None:
-        """Open (or create, owner-only) the cache at ``path``; None keeps it in memory."""
-        if path is None:
-            self.db = sqlite3.connect(":memory:", isolation_level=None)
-        else:
-            path = path.absolute()
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not path.exists():
-                fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-                os.close(fd)
-            self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-            # WAL lets several workers read and write at once; the mode is stored in the file,
-            # and switching it needs a lock, so only the first opener does it.
-            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS files (path TEXT, size INTEGER, mtime_ns INTEGER,"
-            " password INTEGER, schema TEXT, outcome TEXT,"
-            " PRIMARY KEY (path, size, mtime_ns, password, schema))"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS scans (root TEXT, options TEXT, schema TEXT,"
-            " fingerprint TEXT, inventory TEXT, PRIMARY KEY (root, options, schema))"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS patients (job TEXT PRIMARY KEY, fingerprint TEXT,"
-            " result TEXT)"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS derived (key TEXT, schema TEXT, value TEXT,"
-            " PRIMARY KEY (key, schema))"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS ocr (sha256 TEXT, page INTEGER, lang TEXT, text TEXT,"
-            " confidence REAL, layer BLOB, seconds REAL, PRIMARY KEY (sha256, page, lang))"
-        )
+        """Open (or create, owner-only) the cache at ``path``; None keeps it in memory.
+
+        A cache that cannot be used never stops a command: a damaged file is moved aside and
+        made anew; one that cannot be opened, written (a full disk, a read-only folder) or
+        locked within a few seconds is left alone, and the run goes on with a cache in memory
+        (what ``--no-cache`` does). :attr:`warning` then says what happened.
+        """
+        self.path = path.absolute() if path is not None else None
+        self.warning = ""
+        try:
+            self.db = _open(self.path)
+        except sqlite3.DatabaseError as exc:
+            if self.path is None or isinstance(exc, sqlite3.OperationalError):
+                self._without(exc)
+                return
+            aside = self.path.with_name(self.path.name + ".damaged")
+            try:
+                self.path.replace(aside)
+                self.db = _open(self.path)
+                self.warning = (f"{self.path}: the cache was damaged ({exc}); kept as"
+                                f" {aside.name}, and made anew")  # fmt: skip
+            except (sqlite3.Error, OSError) as again:
+                self._without(again)
+        except OSError as exc:
+            self._without(exc)
+
+    def _without(self, exc: Exception) -> None:
+        """Go on with a cache in memory; say why once."""
+        if not self.warning:
+            why = getattr(exc, "strerror", None) or exc
+            self.warning = f"{self.path}: the cache cannot be used ({why}); going on without it"
+        self.db = _open(None)
 
     def close(self) -> None:
         """Close the database."""
         self.db.close()
 
+    @_guarded(dict)
     def lookup_folder(self, root: Path, password: bool) -> dict[str, Outcome]:
         """Every unchanged file under ``root`` that was read before, in one query.
 
@@ -130,6 +157,7 @@ class ScanCache:
         except (ValueError, TypeError, KeyError, IndexError):
             return {}  # a damaged cache: every file is read again, and stored afresh
 
+    @_guarded(_none)
     def scan(self, root: Path, options: str, fingerprint: str) -> Inventory | None:
         """The inventory of the last scan of ``root`` with these options, if nothing changed."""
         row = self.db.execute(
@@ -143,6 +171,7 @@ class ScanCache:
         except (ValueError, TypeError, KeyError, IndexError):
             return None  # a damaged row: the folder is scanned again, and stored afresh
 
+    @_guarded(_none)
     def remember_scan(
         self, root: Path, options: str, fingerprint: str, inventory: Inventory
     ) -> None:
@@ -153,6 +182,7 @@ class ScanCache:
              json.dumps(_inventory(inventory), ensure_ascii=False)),
         )  # fmt: skip
 
+    @_guarded(_none)
     def store(self, path: str, password: bool, outcome: Outcome) -> None:
         """Remember what reading ``path`` gave."""
         key = _key(path)
@@ -163,6 +193,7 @@ class ScanCache:
             (*key, int(password), SCHEMA, encode_outcome(outcome)),
         )
 
+    @_guarded(dict)
     def derived(self, keys: list[str]) -> dict[str, list[Any]]:
         """The categories and dates of documents classified before (see inventory)."""
         found: dict[str, list[Any]] = {}
@@ -176,6 +207,7 @@ class ScanCache:
             found.update((key, json.loads(value)) for key, value in rows)
         return found
 
+    @_guarded(_none)
     def remember_derived(self, values: dict[str, list[Any]]) -> None:
         """Keep the categories and dates just worked out."""
         self.db.executemany(
@@ -183,6 +215,7 @@ class ScanCache:
             [(key, SCHEMA, json.dumps(value)) for key, value in values.items()],
         )
 
+    @_guarded(_none)
     def patient(self, job: str) -> tuple[str, dict[str, Any]] | None:
         """The fingerprint and result of a batch job's last build."""
         row = self.db.execute(
@@ -190,6 +223,7 @@ class ScanCache:
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
+    @_guarded(_none)
     def remember_patient(self, job: str, fingerprint: str, result: dict[str, Any]) -> None:
         """Record a successful build."""
         self.db.execute(
@@ -197,6 +231,7 @@ class ScanCache:
             (job, fingerprint, json.dumps(result)),
         )
 
+    @_guarded(_none)
     def ocr_page(self, sha256: str, page: int, lang: str) -> OcrPage | None:
         """OCR done before on this page of this content; it is never redone."""
         row = self.db.execute(
@@ -205,12 +240,46 @@ class ScanCache:
         ).fetchone()
         return OcrPage(row[0], row[1], row[2], row[3]) if row else None
 
+    @_guarded(_none)
     def remember_ocr(self, sha256: str, page: int, lang: str, result: OcrPage) -> None:
         """Keep what Tesseract read on a page."""
         self.db.execute(
             "INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?, ?, ?)",
             (sha256, page, lang, result.text, result.confidence, result.layer, result.seconds),
         )
+
+
+def _open(path: Path | None) -> sqlite3.Connection:
+    """The cache's database at ``path`` (created owner-only), or in memory, with its tables."""
+    if path is None:
+        db = sqlite3.connect(":memory:", isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        db = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
+        # WAL lets several workers read and write at once; the mode is stored in the file,
+        # and switching it needs a lock, so only the first opener does it.
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    for table in _TABLES:
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table}")
+    return db
+
+
+LOCK_WAIT = 5.0  # seconds another process may hold the cache before this run goes on without it
+_TABLES = (
+    "files (path TEXT, size INTEGER, mtime_ns INTEGER, password INTEGER, schema TEXT,"
+    " outcome TEXT, PRIMARY KEY (path, size, mtime_ns, password, schema))",
+    "scans (root TEXT, options TEXT, schema TEXT, fingerprint TEXT, inventory TEXT,"
+    " PRIMARY KEY (root, options, schema))",
+    "patients (job TEXT PRIMARY KEY, fingerprint TEXT, result TEXT)",
+    "derived (key TEXT, schema TEXT, value TEXT, PRIMARY KEY (key, schema))",
+    "ocr (sha256 TEXT, page INTEGER, lang TEXT, text TEXT, confidence REAL, layer BLOB,"
+    " seconds REAL, PRIMARY KEY (sha256, page, lang))",
+)
 
 
 def default_cache_path() -> Path:

@@ -122,6 +122,16 @@ class _ErrorBoundary(_PlainHelp, TyperGroup):
             raise typer.Exit(code) from None
 
 
+_MACHINE_FAULTS = {  # errno: what to do; nothing was left behind either way
+    errno.ENOSPC: "free some space or write elsewhere",
+    errno.EDQUOT: "free some space within your quota or write elsewhere",
+    errno.EFBIG: "write elsewhere: this drive or your limits take no file this large"
+    " (FAT32 drives: 4 GB)",
+    errno.EROFS: "write to a drive that is not read-only",
+    errno.EIO: "the drive reported a fault; write elsewhere and check the drive",
+}
+
+
 def _exit_for(exc: BaseException) -> tuple[errors.ExitCode, str]:
     """The exit code and the one-line message for an error that ended a command."""
     if isinstance(exc, errors.RecordpackError):
@@ -130,10 +140,10 @@ def _exit_for(exc: BaseException) -> tuple[errors.ExitCode, str]:
         return errors.ExitCode.TERMINATED, "terminated; no partial files were left"
     if isinstance(exc, KeyboardInterrupt):
         return errors.ExitCode.INTERRUPTED, "interrupted; no partial files were left"
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-        return (
-            errors.ExitCode.OUTPUT,
-            f"cannot write: {exc.strerror}; free some space or write elsewhere",
+    if isinstance(exc, OSError) and exc.errno in _MACHINE_FAULTS:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return errors.ExitCode.OUTPUT, (
+            f"{where}cannot write: {exc.strerror}; {_MACHINE_FAULTS[exc.errno]}"
         )
     return errors.ExitCode.BUG, (
         f"internal error ({type(exc).__name__}). Run again with --verbose for the details "
@@ -459,6 +469,8 @@ def _cache(path: Path | None, off: bool, folder: Path) -> Iterator[ScanCache]:
         yield cache
     finally:
         cache.close()
+        if cache.warning:
+            console.print_warning(cache.warning)
 
 
 def _timeline(folder: Path, how: FolderOptions, quiet: bool = False) -> Timeline:

@@ -169,6 +169,11 @@ def print_error(message: str) -> None:
     err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
 
 
+def print_warning(message: str) -> None:
+    """Something a person should know that did not stop the command: one line."""
+    err.print(Text("warning: ", style="bold yellow") + Text(message), soft_wrap=True)
+
+
 _STATUS_STYLE = {
     Status.PRESENT: ("present", "green"),
     Status.MISSING: ("MISSING", "bold red"),
