@@ -147,7 +147,8 @@ def test_an_unusable_cache_is_a_warning_and_the_command_goes_on(tmp_path: Path, 
 
 FULL_DISK = """
 import resource, signal, sys
-signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), as on a full disk
+# a write past the limit fails (EFBIG), as on a full disk
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
 from recordpack.cli import main
 sys.argv = ["recordpack", *sys.argv[1:]]
@@ -162,7 +163,8 @@ def test_a_full_disk_is_an_exit_code_with_a_message_never_an_internal_error(tmp_
     records = _small_records(tmp_path / "records")
     run = [sys.executable, "-c", FULL_DISK]
     scan = subprocess.run([*run, "scan", str(records), "--cache", str(tmp_path / "c.sqlite"),
-                           "--no-ocr", "-q"], capture_output=True, text=True, check=False)  # fmt: skip
+                           "--no-ocr", "-q"], capture_output=True, text=True,
+                          check=False)  # fmt: skip
     assert scan.returncode == 0, scan.stderr
     assert "cache cannot be used" in scan.stderr
     build = subprocess.run([*run, "build", str(records), "-o", str(tmp_path / "out" / "p.pdf"),
