@@ -69,3 +69,32 @@ def test_an_image_is_checked_by_size_and_its_copy_hashed(tmp_path: Path):
         Records(records).copy(source, tmp_path / "out" / "again")
     with pytest.raises(OSError, match="changed since it was scanned"):
         Records(records).read(source)
+
+
+def test_names_with_exclamation_marks_and_backslashes_are_read_back(tmp_path: Path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from recordpack.cli import app
+    from tests.builders import pdf_bytes, zip_bytes
+
+    def report(title: str) -> bytes:
+        return pdf_bytes([title, "Collected: 03/04/2025"])
+
+    inner = zip_bytes({"deep!er/lab.pdf": report("LIPID PANEL")})
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "labs!2024.zip").write_bytes(zip_bytes({
+        "a!b.pdf": report("COMPLETE BLOOD COUNT"),
+        "scans\\kidney.pdf": report("BASIC METABOLIC PANEL"),
+        "more!2024.zip": inner,
+    }))  # fmt: skip
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["build", str(records), "-o", str(out / "p.pdf"), "--bundle",
+                                      str(out / "b.zip"), "--profile", "full", "--no-ocr",
+                                      "--no-cache", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    built = json.loads(result.stdout)
+    assert len(built["items"]) == 3, built["problems"]
+    assert not [p for p in built["problems"] if "could not" in p["message"]]

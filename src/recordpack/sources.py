@@ -35,11 +35,19 @@ class Records:
         if source.archive is None:
             data = (self.root / source.path).read_bytes()
         else:
-            outer, *nested = source.archive.split("!")
-            first, *inner = [*nested, source.path]
-            data = _member(self.root / outer, first)  # read from disk, not the whole zip
-            for name in inner:
-                data = _member(io.BytesIO(data), name)
+            parts = source.archive.split("!")  # '!' joins the levels, and may be in a name
+            outer = next((k for k in range(1, len(parts) + 1)
+                          if (self.root / "!".join(parts[:k])).is_file()), 1)  # fmt: skip
+            archive: Path | io.BytesIO = self.root / "!".join(parts[:outer])
+            nested = parts[outer:]
+            while nested:  # each zip inside: the shortest run of parts that names a member
+                with zipfile.ZipFile(archive) as zf:
+                    names = {_posix(i.filename) for i in zf.infolist()}
+                take = next((k for k in range(1, len(nested) + 1)
+                             if "!".join(nested[:k]) in names), len(nested))  # fmt: skip
+                archive = io.BytesIO(_member(archive, "!".join(nested[:take])))
+                nested = nested[take:]
+            data = _member(archive, source.path)  # from disk, not the whole zip, when outermost
         if len(data) != source.size or (source.sha256 and source.sha256 != _sha256(data)):
             raise _changed(source)
         return data
@@ -78,12 +86,17 @@ def _changed(source: Source) -> OSError:
     return OSError(f"{source.display} changed since it was scanned; run the command again")
 
 
+def _posix(name: str) -> str:
+    """A member's name as the scan gives it: Windows zips may write backslashes for slashes."""
+    return name.replace("\\", "/")
+
+
 def _member(archive: Path | io.BytesIO, name: str) -> bytes:
     try:
         with zipfile.ZipFile(archive) as zf:
-            info = zf.getinfo(name)
+            info = next(i for i in zf.infolist() if _posix(i.filename) == name)
             if info.file_size > MAX_MEMBER_BYTES:
                 raise OSError(f"{name}: too large to read from a zip")
             return zf.read(info)
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise OSError(f"{name}: cannot be read from its zip ({exc})") from exc
+    except (zipfile.BadZipFile, StopIteration, OSError) as exc:
+        raise OSError(f"{name}: cannot be read from its zip ({exc or 'not in it'})") from exc
