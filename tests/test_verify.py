@@ -145,3 +145,81 @@ def test_damaged_indexes_are_findings_never_crashes(tmp_path: Path, index: bytes
         zf.writestr("../escape", b"x")
     findings = verify_bundle(medium)
     assert any(f.path == "../escape" and f.severity is Severity.ERROR for f in findings)
+
+
+def test_a_pipe_or_a_device_is_refused_at_once(tmp_path: Path):
+    import os
+
+    fifo = tmp_path / "medium.zip"
+    os.mkfifo(fifo)  # opening it to read would wait forever for a writer
+    for medium in (fifo, Path("/dev/zero")):
+        [finding] = verify_bundle(medium)
+        assert finding.severity is Severity.ERROR and "not a regular file" in finding.message
+
+
+def _zipped(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            zf.write(path, path.relative_to(folder).as_posix())
+    return target
+
+
+def _patch_member(archive: Path, name: str, change) -> None:
+    """Change a member's local header or data in place, as damage or a hostile tool would."""
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo(name)
+    data = bytearray(archive.read_bytes())
+    change(data, info.header_offset, info)
+    archive.write_bytes(bytes(data))
+
+
+def test_members_that_cannot_be_read_are_findings_not_crashes(clean: Path, tmp_path: Path):
+    medium = _zipped(clean, tmp_path / "b.zip")
+    with zipfile.ZipFile(medium) as zf:
+        dicom = sorted(n for n in zf.namelist() if n.startswith("DICOM/"))
+
+    def bad_crc(data, at, info):
+        data[at + 14] ^= 0xFF  # the CRC in the local header; the central one is read
+        start = at + 30 + len(info.filename.encode()) + len(info.extra)
+        data[start + 5] ^= 0xFF  # and a byte of the data, which no longer matches it
+
+    def encrypted(data, at, info):
+        for offset in (at + 6, data.rindex(info.filename.encode()) - 38):  # local, central flags
+            data[offset] |= 1
+
+    def unknown_method(data, at, info):
+        for offset in (at + 8, data.rindex(info.filename.encode()) - 36):
+            data[offset] = 99
+
+    for name, change in zip(dicom[:3], (bad_crc, encrypted, unknown_method), strict=True):
+        _patch_member(medium, name, change)
+    found = problems(medium)
+    for name in dicom[:3]:
+        assert any(path == name and "cannot be read" in message for _, path, message in found)
+
+
+def test_hostile_indexes_are_findings_within_their_limits(clean: Path, tmp_path: Path):
+    folder = copy_of(clean, tmp_path)
+    (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert any("manifest.json" in p and "cannot be read" in m for _, p, m in problems(folder))
+    (folder / "manifest.json").write_text(json.dumps(
+        {"packet": {"path": "packet.pdf", "sha256": "0"}, "files": [1, "x", None]}))
+    assert any("cannot be read" in m for _, p, m in problems(folder) if p == "manifest.json")
+    [metadata] = list(folder.glob("IHE_XDM/*/METADATA.XML"))
+    with metadata.open("ab") as fh:
+        fh.write(b" " * (17 * 1024 * 1024))  # more than an index may be: not parsed
+    found = problems(_zipped(folder, tmp_path / "big.zip"))
+    assert any(p.endswith("METADATA.XML") and "more than the 16 MB" in m for _, p, m in found)
+
+
+def test_links_inside_a_medium_are_reported_never_followed(clean: Path, tmp_path: Path):
+    folder = copy_of(clean, tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not part of the medium")
+    (folder / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (folder / "README2.TXT").symlink_to(outside / "secret.txt")
+    found = verify_bundle(folder)
+    links = sorted(f.path for f in found if "link" in f.message)
+    assert links == ["README2.TXT", "elsewhere"]
+    assert not [f for f in found if "secret" in f.path]

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import posixpath
 import re
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +28,9 @@ _NAME_83 = re.compile(r"^[A-Z0-9_]{1,8}$")  # a DICOM file or folder name on PDI
 _DOCUMENT_83 = re.compile(r"^[A-Z0-9_]{1,8}(\.[A-Z0-9_]{1,3})?$")
 _PROGRAM = re.compile(r"(^|/)autorun\.inf$|\.(exe|com|bat|cmd|scr|msi|vbs|js|ps1|app|jar)$", re.I)
 _CHUNK = 1 << 20
-MAX_INDEX_BYTES = 64 * 1024 * 1024  # a DICOMDIR or METADATA.XML larger than this is not read
+MAX_INDEX_BYTES = 64 * 1024 * 1024  # a DICOMDIR larger than this is not read
+MAX_METADATA_BYTES = 16 * 1024 * 1024  # METADATA.XML: a parsed tree takes ~25x its size
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # manifest.json: an XL bundle's is ~8 MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +49,47 @@ class _Medium:
         self.path = path
         self.zip: zipfile.ZipFile | None = None
         self.iso: Any = None
-        if path.is_dir():
-            self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*")
-                                if p.is_file())  # fmt: skip
+        self.unread: list[Finding] = []  # files that could not be read, each a finding
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            self.names = self._walk(path)
+        elif not stat.S_ISREG(mode):  # a pipe or a device would never end
+            raise ValueError("not a regular file or a folder")
         elif path.suffix.lower() == ".iso":
             self.names = self._open_iso(path)
         else:
             self.zip = zipfile.ZipFile(path)
             self.names = sorted(i.filename for i in self.zip.infolist() if not i.is_dir())
         self.upper = {name.upper(): name for name in self.names}
+
+    def _walk(self, root: Path) -> list[str]:
+        """Regular files under ``root``; links are reported, never followed."""
+        names = []
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            for name in [*files, *dirs]:
+                entry = Path(folder, name)
+                relative = entry.relative_to(root).as_posix()
+                if entry.is_symlink():
+                    self.unread.append(Finding(Severity.WARNING, relative,
+                                               "a link: not followed, not checked"))  # fmt: skip
+                elif name in files and stat.S_ISREG(entry.lstat().st_mode):
+                    names.append(relative)
+        return sorted(names)
+
+    def size(self, name: str) -> int:
+        """A file's size as the medium states it, before any of it is read."""
+        if self.zip is not None:
+            return self.zip.getinfo(name).file_size
+        if self.iso is not None:
+            return int(self.facade.get_record("/" + self.iso_names[name]).get_data_length())
+        return (self.path / name).stat().st_size
+
+    def index(self, name: str, limit: int) -> bytes:
+        """A file parsed whole (an index), refused when it is larger than ``limit``."""
+        if (size := self.size(name)) > limit:
+            raise ValueError(f"{size:,} bytes, more than the {limit // 2**20} MB an index may be")
+        with self.open(name) as fh:
+            return fh.read(limit + 1)[:limit]
 
     def _open_iso(self, path: Path) -> list[str]:
         """The names on a disc image: Joliet's long names when it has them, else ISO 9660's."""
@@ -75,18 +111,36 @@ class _Medium:
             return self.facade.open_file_from_iso("/" + self.iso_names[name])  # type: ignore[no-any-return]
         return (self.path / name).open("rb")
 
-    def head(self, name: str, size: int) -> bytes:
-        with self.open(name) as fh:
-            return fh.read(size)
+    def head(self, name: str, size: int) -> bytes | None:
+        """The first bytes of a file; None (and a finding) when it cannot be read."""
+        try:
+            with self.open(name) as fh:
+                return fh.read(size)
+        except Exception as exc:  # a bad CRC, encryption, an unknown compression: a finding
+            self._unreadable(name, exc)
+            return None
 
-    def digest(self, name: str, algorithm: str) -> tuple[str, int]:
-        """The hash and size of a file, streamed."""
+    def digest(self, name: str, algorithm: str) -> tuple[str, int] | None:
+        """The hash and size of a file, streamed; None (and a finding) when it cannot be read."""
         digest, size = hashlib.new(algorithm, usedforsecurity=False), 0
-        with self.open(name) as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+        try:
+            with self.open(name) as fh:
+                while chunk := fh.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+        except Exception as exc:  # as in head
+            self._unreadable(name, exc)
+            return None
         return digest.hexdigest(), size
+
+    def _unreadable(self, name: str, exc: Exception) -> None:
+        if all(f.path != name for f in self.unread):  # once a file, however often it is read
+            self.unread.append(Finding(Severity.ERROR, name, f"cannot be read ({_why(exc)}): "
+                                       "damaged, encrypted or compressed in an unknown way"))
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def _plain(name: str) -> str:
@@ -103,6 +157,7 @@ def verify_bundle(path: Path) -> list[Finding]:
                         f"image ({type(exc).__name__}: {exc})")]  # fmt: skip
     findings = [*_root(medium), *_programs(medium), *_dicomdir(medium), *_xdm(medium),
                 *_manifest(medium)]  # fmt: skip
+    findings += medium.unread  # after the checks: they found what could not be read
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(findings, key=lambda f: order[f.severity])
 
@@ -148,7 +203,7 @@ def _dicomdir(medium: _Medium) -> Iterator[Finding]:
         actual = medium.upper.get(name.upper())
         if actual is None:
             yield Finding(Severity.ERROR, name, "listed in the DICOMDIR but not on the medium")
-        elif medium.head(actual, 132)[128:132] != b"DICM":
+        elif (head := medium.head(actual, 132)) is not None and head[128:132] != b"DICM":
             yield Finding(Severity.ERROR, name, "listed in the DICOMDIR but not a DICOM file")
     for name in dicom_files:
         if name.upper() not in listed:
@@ -162,10 +217,7 @@ def _referenced_files(medium: _Medium, dicomdir: str) -> list[tuple[str, ...]]:
 
     import pydicom
 
-    with medium.open(dicomdir) as fh:
-        data = fh.read(MAX_INDEX_BYTES + 1)
-    if len(data) > MAX_INDEX_BYTES:
-        raise ValueError(f"larger than {MAX_INDEX_BYTES // 2**20} MB")
+    data = medium.index(dicomdir, MAX_INDEX_BYTES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pydicom.dcmread(io.BytesIO(data), force=True)
@@ -196,10 +248,9 @@ def _submission(medium: _Medium, index: str) -> Iterator[Finding]:
 
     folder = posixpath.dirname(index)
     try:
-        with medium.open(index) as fh:
-            root = ElementTree.fromstring(fh.read(MAX_INDEX_BYTES))
+        root = ElementTree.fromstring(medium.index(index, MAX_METADATA_BYTES))
     except Exception as exc:  # a damaged or hostile index is a finding
-        yield Finding(Severity.ERROR, index, f"cannot be read ({type(exc).__name__})")
+        yield Finding(Severity.ERROR, index, f"cannot be read ({_why(exc)})")
         return
     listed = {index.upper()}
     entries = root.iterfind(".//{*}ExtrinsicObject")
@@ -227,7 +278,9 @@ def _submission(medium: _Medium, index: str) -> Iterator[Finding]:
 
 
 def _document_checks(medium: _Medium, name: str, slots: dict[str, list[str]]) -> Iterator[Finding]:
-    sha1, size = medium.digest(name, "sha1")
+    if (read := medium.digest(name, "sha1")) is None:
+        return
+    sha1, size = read
     stated_size = (slots.get("size") or [""])[0].strip()
     stated_hash = (slots.get("hash") or [""])[0].strip().lower()
     if stated_size and stated_size != str(size):
@@ -242,18 +295,17 @@ def _manifest(medium: _Medium) -> Iterator[Finding]:
     if name is None:
         return
     try:
-        with medium.open(name) as fh:
-            manifest: Any = json.loads(fh.read(MAX_INDEX_BYTES))
+        manifest: Any = json.loads(medium.index(name, MAX_MANIFEST_BYTES))
         files = [(manifest["packet"]["path"], manifest["packet"]["sha256"])]
         files += [(f["bundle_path"], f["sha256"]) for f in manifest["files"]
                   if f.get("bundle_path")]  # fmt: skip
-    except (ValueError, KeyError, TypeError) as exc:
-        yield Finding(Severity.ERROR, name, f"cannot be read ({type(exc).__name__}: {exc})")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        yield Finding(Severity.ERROR, name, f"cannot be read ({_why(exc)})")
         return
     for path, expected in files:
         actual = medium.upper.get(str(path).upper())
         if actual is None:
             yield Finding(Severity.ERROR, str(path), "listed in manifest.json but not here")
-        elif medium.digest(actual, "sha256")[0] != expected:
+        elif (read := medium.digest(actual, "sha256")) is not None and read[0] != expected:
             yield Finding(Severity.ERROR, str(path), "its SHA-256 differs from manifest.json's")
     yield Finding(Severity.INFO, name, f"{len(files)} hashes checked")
