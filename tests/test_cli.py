@@ -289,3 +289,4 @@ def test_help_and_version_load_neither_the_readers_nor_the_model(flag: str):
     )
     assert result.stdout.splitlines()[-1] == "[]"
     assert result.stdout.startswith("recordpack " if flag == "--version" else "Usage:")
+

@@ -29,7 +29,7 @@ from recordpack import __version__
 from recordpack.cache import ScanCache
 from recordpack.checklist import Status
 from recordpack.config import Config
-from recordpack.errors import RecordpackError, RuleDataError
+from recordpack.errors import RecordpackError, RuleDataError, quiet_worker
 from recordpack.models import Severity
 from recordpack.options import CACHE_FILE, BuildOptions, Limits, Order, Profile, ReadOptions
 from recordpack.patient import resolve_patient
@@ -305,7 +305,7 @@ def run_local(
         for job in jobs:
             on_result(build_job(job, settings))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=quiet_worker) as pool:
         pending: set[Future[JobResult]] = {pool.submit(build_job, job, settings) for job in jobs}
         try:
             while pending:

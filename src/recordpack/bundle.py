@@ -37,6 +37,7 @@ from recordpack.dicomdir import (
     Image,
     dicomdir,
 )
+from recordpack.errors import quiet_worker
 from recordpack.layout.html import render_html
 from recordpack.models import Category, Problem, Source, Timeline
 from recordpack.options import Profile
@@ -232,7 +233,7 @@ def _copies(
     if count <= 1 or len(jobs) < PARALLEL_AFTER:
         yield from map(partial(copy_image, records, work), sources, places)
         return
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with ProcessPoolExecutor(max_workers=count, initializer=quiet_worker) as pool:
         yield from pool.map(partial(copy_image, records, work), sources, places, chunksize=32)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 
 from recordpack.models import Notice, Severity
@@ -24,6 +25,16 @@ class ExitCode(IntEnum):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is so that every cleanup runs, as for Ctrl-C."""
+
+
+def quiet_worker() -> None:
+    """A worker process's start: SIGTERM ends it at once, without a traceback.
+
+    Workers are forked with the command's own handler, which turns SIGTERM into
+    :class:`Terminated` so that the command removes its temporaries; in a worker that only
+    printed a traceback per process. The command itself still cleans up.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class RecordpackError(Exception):

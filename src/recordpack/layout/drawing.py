@@ -14,6 +14,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
+from recordpack.errors import quiet_worker
+
 T = TypeVar("T")
 _PRELOAD = ["weasyprint", "recordpack.layout.cover"]
 
@@ -30,7 +32,7 @@ class Drawing:
         if self.workers > 1:
             for module in _PRELOAD:
                 importlib.import_module(module)
-            self._pool = ProcessPoolExecutor(self.workers)
+            self._pool = ProcessPoolExecutor(self.workers, initializer=quiet_worker)
         return self
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:

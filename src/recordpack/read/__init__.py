@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from recordpack.context import Context, collector_paused
-from recordpack.errors import InputFolderError
+from recordpack.errors import InputFolderError, quiet_worker
 from recordpack.models import Outcome, Problem, Severity
 from recordpack.read import xdm
 from recordpack.read.files import media_files, media_problem, read_disk_file
@@ -118,7 +118,7 @@ def _read_files(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with ProcessPoolExecutor(max_workers=count, initializer=quiet_worker) as pool:
         rels = [rel for rel, _ in todo]
         paths = [path for _, path in todo]
         options = [ctx.options] * len(todo)
