@@ -1,6 +1,7 @@
 """Feed mutated real files to the readers and count what escapes: crashes, hangs, silent drops.
 
     python bench/fuzz.py SEEDS... --n 100000 [--seed 1] [--workers 2]
+    python bench/fuzz.py SEEDS... --stage build --n 20000 [--files 6]
 
 Each input is a seed file (PDF, DICOM, image, zip, XML, JSON, text) with random damage: bit
 flips, cut ends, inserted or repeated chunks, overwritten lengths. Every input is read by
@@ -10,6 +11,13 @@ flips, cut ends, inserted or repeated chunks, overwritten lengths. Every input i
 - hang: a file took longer than the per-file limit plus a margin;
 - silent drop: the outcome has neither a record nor a problem (the input would vanish);
 - peak memory of the workers.
+
+With ``--stage build``, each case is a folder of ``--files`` seed files, some damaged as above
+and some by their structure (PDF page entries of the wrong type and actions hidden in pages,
+DICOM elements emptied or garbled, zip members named with ``!``, backslashes or ``..``), built
+with ``--bundle --fhir --iso`` and the bundle checked by ``verify``. Counted besides: an
+exception out of the build or verify (what the command line reports as exit 70), a file that
+is neither in the packet nor listed as not included, and active content left in a packet.
 
 Reproducers of crashes and drops are written to ``bench/fuzz-found/`` (kept out of git).
 """
@@ -25,6 +33,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from recordpack.options import Limits, ReadOptions
 from recordpack.read.files import read_disk_file
@@ -85,6 +94,111 @@ def one(job: tuple[int, str, int]) -> tuple[int, str, str, float, int]:
     return number, seed, verdict, seconds, peak
 
 
+def structured(data: bytes, suffix: str, rng: random.Random) -> bytes:
+    """Damage by structure: what a byte flip rarely reaches (page entries, DICOM elements)."""
+    import io
+
+    try:
+        if data.startswith(b"%PDF"):
+            import pikepdf
+
+            pdf = pikepdf.open(io.BytesIO(data))
+            page = pdf.pages[rng.randrange(len(pdf.pages))].obj
+            key = rng.choice(["/MediaBox", "/Rotate", "/Resources", "/Contents", "/Annots",
+                              "/CropBox", "/AA", "/PA"])  # fmt: skip
+            value = rng.choice([pikepdf.Name.X, pikepdf.String("90"), 450, -1, 0,
+                                pikepdf.Array([0, 0, 612]), pikepdf.Array([1]),
+                                pikepdf.Dictionary(S=pikepdf.String("javascript"),
+                                                   JS=pikepdf.String("app.alert(1)"))])  # fmt: skip
+            page[key] = value
+            out = io.BytesIO()
+            pdf.save(out)
+            return out.getvalue()
+        if data[128:132] == b"DICM":
+            import pydicom
+
+            ds = pydicom.dcmread(io.BytesIO(data), force=True)
+            keyword = rng.choice(["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
+                                  "StudyDate", "Modality", "PatientName", "Rows"])  # fmt: skip
+            if keyword in ds:
+                if rng.random() < 0.5:
+                    delattr(ds, keyword)
+                else:
+                    ds[keyword].value = rng.choice(["", "1996.10.29", "x" * 70, "0" * 64])
+            out = io.BytesIO()
+            ds.save_as(out)
+            return out.getvalue()
+        if suffix == ".zip":
+            import zipfile
+
+            src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+            with zipfile.ZipFile(out, "w") as dst:
+                for info in src.infolist():
+                    name = rng.choice([info.filename, "a!" + info.filename,
+                                       info.filename.replace("/", "\\"), "../" + info.filename])
+                    dst.writestr(name, src.read(info))
+            return out.getvalue()
+    except Exception:  # a seed that does not parse is damaged by bytes instead
+        return mutate(data, rng)
+    return mutate(data, rng)
+
+
+def build_case(job: tuple[int, list[str], int]) -> tuple[int, str, str, float, int]:
+    """Build one folder of damaged seeds, verify its bundle: (number, seeds, verdict, s, KiB)."""
+    from recordpack.errors import RecordpackError
+    from recordpack.options import BuildOptions
+    from recordpack.pipeline import build_packet
+    from recordpack.verify import verify_bundle
+
+    number, seeds, salt = job
+    rng = random.Random(salt)
+    with tempfile.TemporaryDirectory(prefix="recordpack-fuzz-") as tmp:
+        records, out = Path(tmp) / "records", Path(tmp) / "out"
+        records.mkdir()
+        for n, seed in enumerate(seeds):
+            data = Path(seed).read_bytes()
+            damage = rng.choice([None, mutate, structured])
+            data = (damage(data, Path(seed).suffix, rng) if damage is structured
+                    else damage(data, rng) if damage else data)  # fmt: skip
+            (records / f"f{n:02d}{Path(seed).suffix}").write_bytes(data)
+        options = BuildOptions(output=out / "p.pdf", bundle=out / "b", fhir=out / "p.json",
+                               iso=out / "p.iso",
+                               read=ReadOptions(ocr_lang=None, limits=Limits(seconds=LIMIT)))
+        start, verdict = time.perf_counter(), "ok"
+        try:
+            result = build_packet(records, options)
+            verify_bundle(out / "b")
+            verdict = _escapes(records, result, out / "p.pdf")
+        except RecordpackError:
+            pass  # a clear message and its exit code: not an escape
+        except BaseException:
+            verdict = "crash: " + traceback.format_exc(limit=-3).replace("\n", " | ")[-400:]
+        seconds = time.perf_counter() - start
+        if verdict != "ok":
+            import shutil
+
+            shutil.copytree(records, FOUND / f"build-{number:06d}", dirs_exist_ok=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return number, " ".join(Path(s).name for s in seeds), verdict, seconds, peak
+
+
+def _escapes(records: Path, result: object, packet: Path) -> str:
+    """'drop' for a file neither placed nor listed, 'active' for content left live, else 'ok'."""
+    import pikepdf
+
+    placed = {s.archive.split("!")[0] if s.archive else s.path
+              for item in result.timeline.items for s in item.sources}  # type: ignore[attr-defined]
+    listed = {p.path for p in result.problems}  # type: ignore[attr-defined]
+    for path in records.iterdir():
+        if path.name not in placed and not any(p.startswith(path.name) for p in listed):
+            return f"drop: {path.name}"
+    with pikepdf.open(packet) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and ("/JS" in obj or "/AA" in obj):
+                return "active: a script or an automatic action left in the packet"
+    return "ok"
+
+
 def main() -> int:
     """Run the mutated inputs in worker processes and print the counts; 1 if anything escaped."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -92,6 +206,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="number of mutated inputs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--stage", choices=["read", "build"], default="read")
+    parser.add_argument("--files", type=int, default=6, help="seed files per build case")
     args = parser.parse_args()
     seeds = sorted(
         str(f) for s in args.seeds for f in ([s] if s.is_file() else s.rglob("*"))
@@ -101,11 +217,16 @@ def main() -> int:
         print("no seed files", file=sys.stderr)
         return 2
     rng = random.Random(args.seed)
-    jobs = [(n, rng.choice(seeds), rng.getrandbits(64)) for n in range(args.n)]
-    counts = {"ok": 0, "crash": 0, "drop": 0, "hang": 0}
+    run: Any = one
+    jobs: list[Any] = [(n, rng.choice(seeds), rng.getrandbits(64)) for n in range(args.n)]
+    if args.stage == "build":
+        run = build_case
+        jobs = [(n, rng.sample(seeds, min(args.files, len(seeds))), rng.getrandbits(64))
+                for n in range(args.n)]  # fmt: skip
+    counts = {"ok": 0, "crash": 0, "drop": 0, "hang": 0, "active": 0}
     slowest, peak, started = 0.0, 0, time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        for number, seed, verdict, seconds, kib in pool.map(one, jobs, chunksize=16):
+        for number, seed, verdict, seconds, kib in pool.map(run, jobs, chunksize=4):
             kind = verdict.split(":")[0]
             counts[kind] += 1
             if seconds > HANG:
@@ -115,9 +236,10 @@ def main() -> int:
                 print(f"{number:06d} {Path(seed).name}: {verdict}", file=sys.stderr)
     wall = time.perf_counter() - started
     print(f"{args.n:,} inputs from {len(seeds)} seeds in {wall:,.0f} s: "
-          f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['drop']} silent drops; "
+          f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['drop']} silent drops, "
+          f"{counts['active']} packets with active content; "
           f"slowest file {slowest:.1f} s; peak worker memory {peak / 1024:,.0f} MiB")  # fmt: skip
-    return 1 if counts["crash"] or counts["hang"] or counts["drop"] else 0
+    return 1 if counts["crash"] or counts["hang"] or counts["drop"] or counts["active"] else 0
 
 
 if __name__ == "__main__":

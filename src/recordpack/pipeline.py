@@ -85,11 +85,7 @@ def build_packet(
     cache: ScanCache | None = None,
 ) -> BuildResult:
     """Scan ``folder`` and write the packet (and the bundle, if asked)."""
-    check_packet_path(options.output)
-    outputs = {"packet": options.output, "bundle": options.bundle, "fhir": options.fhir,
-               "iso": options.iso}  # fmt: skip
-    check_targets(folder, outputs, allow_inside=options.allow_inside, force=options.force,
-                  password=options.encrypt_password)  # fmt: skip
+    _check_outputs(folder, options)
     clock = _Stopwatch()
     ctx = Context(Records(Path(folder)), options.read, cache, progress)
     known, inventory = _replayed(ctx)  # an unchanged folder's inventory, from the cache
@@ -138,6 +134,15 @@ def build_packet(
     return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
                        tuple(ctx.problems), check, timeline, packet.active_content_removed,
                        clock.laps, options.fhir, options.iso)  # fmt: skip
+
+
+def _check_outputs(folder: Path, options: BuildOptions) -> None:
+    """Refuse, before any work, outputs that would replace what recordpack did not write."""
+    check_packet_path(options.output)
+    outputs = {"packet": options.output, "bundle": options.bundle, "fhir": options.fhir,
+               "iso": options.iso}  # fmt: skip
+    check_targets(folder, outputs, allow_inside=options.allow_inside, force=options.force,
+                  password=options.encrypt_password)  # fmt: skip
 
 
 def _assemble(
