@@ -249,3 +249,18 @@ def test_pdfs_inside_dicom_and_zips_reach_the_packet_inert(tmp_path: Path) -> No
     assert active_left(out.read_bytes()) == []
     text = "".join(page.extract_text() for page in PdfReader(out).pages)
     assert "visible text stays" in text and LAB[0] in text
+
+
+def test_names_that_are_not_utf8_are_judged_not_crashed_on() -> None:
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes(["REPORT", "visible text stays"])))
+    page = pdf.pages[0]
+    odd = pikepdf.Object.parse(b"/Java#ffscript")  # bytes no UTF-8 decoder takes
+    _annots(page).append(annotation(pdf, odd, A=Dictionary(S=odd, F=String(MARK))))
+    page.obj.AA = Dictionary(O=Dictionary(Type=odd, S=Name.GoTo))
+    out = io.BytesIO()
+    pdf.save(out)
+    packet = io.BytesIO()
+    part = Part("#1", "Notes", out.getvalue(), "stamp", index=1)
+    done = assembly.assemble([part], title="t", subject="s", strips=strips(), destination=packet)
+    assert done.active_content_removed == 2  # the action of unknown type, the automatic one
+    assert active_left(packet.getvalue()) == []

@@ -94,4 +94,9 @@ def _word(value: Object | None) -> str:
     """A name or string as a plain lower-case word: ``/JavaScript``, ``(javascript)`` alike."""
     if isinstance(value, Array | Dictionary | Stream):
         return "?"  # a container where a name belongs
-    return "" if value is None else str(value).lstrip("/").lower()
+    if value is None:
+        return ""
+    try:
+        return str(value).lstrip("/").lower()
+    except UnicodeDecodeError:  # a name of bytes that are not UTF-8: no type a viewer knows
+        return "?"
