@@ -274,17 +274,17 @@ def test_a_page_tree_qpdf_cannot_follow_is_refused_not_dropped():
         Part("#1", "Labs", odd, "stamp", index=1)
 
 
-def odd_page(mutate: Any, rotate: int) -> bytes:
-    import pikepdf
+def odd_part(name: str, mutate: Any, rotate: int, index: int) -> Part:
+    """A part whose page is damaged in memory, as the assembler gets it.
 
-    pdf = pikepdf.open(io.BytesIO(pdf_bytes(["ODD PAGE REPORT"])))
-    page = pdf.pages[0].obj
+    Not saved first: saving lets qpdf repair a damaged box before the assembler sees it.
+    """
+    part = Part(name, "Notes", pdf_bytes(["ODD PAGE REPORT"]), "stamp", index=index)
+    page = part.document.pages[0].obj
     if rotate:
         page.Rotate = rotate
-    mutate(pdf, page)
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
+    mutate(part.document, page)
+    return part
 
 
 def _odd_mutations() -> dict[str, Any]:
@@ -323,7 +323,7 @@ def test_a_damaged_page_description_is_placed_and_stamped_never_a_failed_packet(
     parts = [cover]
     for name, mutate in _odd_mutations().items():
         for rotate in (0, 90):
-            parts.append(Part(name, "Notes", odd_page(mutate, rotate), "stamp", index=len(parts)))
+            parts.append(odd_part(name, mutate, rotate, len(parts)))
     done = assemble(parts, title="t", subject="s", strips=strips_of(parts))
     assert done.total_pages == len(parts) and done.unstamped == ()
     (tmp_path / "p.pdf").write_bytes(done.pdf)

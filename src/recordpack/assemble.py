@@ -211,19 +211,19 @@ def _mend(page: Page) -> tuple[float, float, float, float]:
     """The page's box, made usable as viewers make it: damaged entries replaced, not obeyed.
 
     A box that is not four finite numbers, or too small to show anything, becomes US Letter;
-    resources that are not dictionaries become empty ones (what they held could not be used).
+    other boxes that are not four numbers go; resources that are not dictionaries become empty
+    ones (what they held could not be used).
     """
-    try:
-        x0, y0, x1, y1 = (float(v) for v in page.obj.get("/MediaBox", page.mediabox))
-        box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-    except (TypeError, ValueError, pikepdf.PdfError):
-        box = _LETTER
-    if not all(map(math.isfinite, box)) or min(box[2] - box[0], box[3] - box[1]) < 3 * BAND:
-        box = _LETTER
-    if [float(v) for v in page.obj.get("/MediaBox", [])] != list(box):
+    box = _box(page.obj.get("/MediaBox"))
+    if box is None:  # none of its own that can be used: the inherited one, or Letter
+        try:
+            inherited = _box(page.mediabox)
+        except (TypeError, ValueError, pikepdf.PdfError):
+            inherited = None
+        box = inherited or _LETTER
         page.obj.MediaBox = Array(box)
     for key in _BOXES[1:]:
-        if key in page.obj and not _numbers(page.obj[key]):
+        if key in page.obj and _four(page.obj[key]) is None:
             del page.obj[key]
     if not isinstance(page.obj.get("/Resources"), Dictionary):
         page.obj.Resources = Dictionary()
@@ -236,12 +236,24 @@ def _mend(page: Page) -> tuple[float, float, float, float]:
 _LETTER = (0.0, 0.0, 612.0, 792.0)
 
 
-def _numbers(value: Any) -> bool:
-    """Whether ``value`` is an array of four numbers, as a box must be."""
+def _four(value: Any) -> tuple[float, float, float, float] | None:
+    """Four finite numbers, as a box or a rectangle must be; None for anything else."""
+    if not isinstance(value, Array) or len(value) != 4:
+        return None
     try:
-        return isinstance(value, Array) and len([float(v) for v in value]) == 4
+        x0, y0, x1, y1 = (float(v) for v in value)
     except (TypeError, ValueError):
-        return False
+        return None
+    return (x0, y0, x1, y1) if all(map(math.isfinite, (x0, y0, x1, y1))) else None
+
+
+def _box(value: Any) -> tuple[float, float, float, float] | None:
+    """A page box, corners in order, large enough to show a page beneath the band; or None."""
+    if (four := _four(value)) is None:
+        return None
+    x0, y0, x1, y1 = four
+    box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    return box if min(box[2] - box[0], box[3] - box[1]) >= 3 * BAND else None
 
 
 def _rotation(page: Page) -> int:
@@ -250,9 +262,11 @@ def _rotation(page: Page) -> int:
         rotate = int(page.obj.get("/Rotate", 0)) % 360
     except (TypeError, ValueError, OverflowError):
         rotate = 0
-    if "/Rotate" in page.obj and (rotate % 90 or not rotate):
+    if rotate % 90:
+        rotate = 0
+    if not rotate and "/Rotate" in page.obj:
         del page.obj["/Rotate"]
-    return rotate if rotate % 90 == 0 else 0
+    return rotate
 
 
 def _stamp_page(
@@ -317,7 +331,7 @@ def _transfer_rotation(
 
     annots = page.obj.get("/Annots")
     rects = [annot for annot in (annots if isinstance(annots, Array) else [])
-             if isinstance(annot, Dictionary) and _numbers(annot.get("/Rect"))]  # fmt: skip
+             if isinstance(annot, Dictionary) and _four(annot.get("/Rect"))]  # fmt: skip
     page.contents_add(f"q {a} {b} {c} {d} {e:.3f} {f:.3f} cm\n".encode(), prepend=True)
     page.contents_add(b"\nQ\n")
     del page.obj["/Rotate"]
