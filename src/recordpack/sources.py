@@ -7,9 +7,11 @@ that was never scanned) slips into a packet.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +43,13 @@ class Records:
             archive: Path | io.BytesIO = self.root / "!".join(parts[:outer])
             nested = parts[outer:]
             while nested:  # each zip inside: the shortest run of parts that names a member
-                with zipfile.ZipFile(archive) as zf:
-                    names = {_posix(i.filename) for i in zf.infolist()}
-                take = next((k for k in range(1, len(nested) + 1)
-                             if "!".join(nested[:k]) in names), len(nested))  # fmt: skip
-                archive = io.BytesIO(_member(archive, "!".join(nested[:take])))
+                with _opened(archive) as zf:
+                    take = next((k for k in range(1, len(nested) + 1)
+                                 if _info(zf, "!".join(nested[:k]))), len(nested))  # fmt: skip
+                    archive = io.BytesIO(_read(zf, "!".join(nested[:take])))
                 nested = nested[take:]
-            data = _member(archive, source.path)  # from disk, not the whole zip, when outermost
+            with _opened(archive) as zf:  # from disk, not the whole zip, when outermost
+                data = _read(zf, source.path)
         if len(data) != source.size or (source.sha256 and source.sha256 != _sha256(data)):
             raise _changed(source)
         return data
@@ -91,12 +93,32 @@ def _posix(name: str) -> str:
     return name.replace("\\", "/")
 
 
-def _member(archive: Path | io.BytesIO, name: str) -> bytes:
+@contextlib.contextmanager
+def _opened(archive: Path | io.BytesIO) -> Iterator[zipfile.ZipFile]:
+    """A zip to read members from; a damaged one is an OSError, as a missing file is."""
     try:
         with zipfile.ZipFile(archive) as zf:
-            info = next(i for i in zf.infolist() if _posix(i.filename) == name)
-            if info.file_size > MAX_MEMBER_BYTES:
-                raise OSError(f"{name}: too large to read from a zip")
-            return zf.read(info)
-    except (zipfile.BadZipFile, StopIteration, OSError) as exc:
-        raise OSError(f"{name}: cannot be read from its zip ({exc or 'not in it'})") from exc
+            yield zf
+    except zipfile.BadZipFile as exc:
+        where = archive.name if isinstance(archive, Path) else "a zip inside it"
+        raise OSError(f"{where}: cannot be read as a zip ({exc})") from exc
+
+
+def _info(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
+    """The member the scan called ``name``: by its own name, else by its name with slashes."""
+    try:
+        return zf.getinfo(name)
+    except KeyError:
+        return next((i for i in zf.infolist() if _posix(i.filename) == name), None)
+
+
+def _read(zf: zipfile.ZipFile, name: str) -> bytes:
+    info = _info(zf, name)
+    if info is None:
+        raise OSError(f"{name}: cannot be read from its zip (not in it)")
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise OSError(f"{name}: too large to read from a zip")
+    try:
+        return zf.read(info)
+    except zipfile.BadZipFile as exc:
+        raise OSError(f"{name}: cannot be read from its zip ({exc})") from exc
