@@ -13,6 +13,7 @@ database is created owner-only; it holds text from health records.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -122,6 +123,9 @@ class ScanCache:
         if not self.warning:
             why = getattr(exc, "strerror", None) or exc
             self.warning = f"{self.path}: the cache cannot be used ({why}); going on without it"
+        if hasattr(self, "db"):  # the file's connection, given up
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
         self.db = _open(None)
 
     def close(self) -> None:

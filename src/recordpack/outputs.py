@@ -262,10 +262,9 @@ def _not_ours(what: str, path: Path, password: str | None) -> str:
     if folder and not any(path.iterdir()):
         return ""  # an empty folder: nothing to lose
     try:
-        ours = _RECOGNISED[what if what != "bundle" or folder else "zip"](path, password)
+        return _RECOGNISED[what if what != "bundle" or folder else "zip"](path, password)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        ours = f"cannot be read ({exc})"
-    return ours
+        return f"cannot be read ({exc})"
 
 
 def _our_packet(path: Path, password: str | None) -> str:

@@ -185,9 +185,9 @@ def _unstamped(placed: tuple[PlacedItem, ...], pages: tuple[int, ...]) -> list[P
     notes = []
     for done in placed:
         if missed := [n for n in pages if done.first_page <= n <= done.last_page]:
-            source = done.item.sources[0].path if done.item.sources else f"#{done.item.index}"
+            source = done.item.sources[0].display if done.item.sources else f"#{done.item.index}"
             notes.append(Problem(
-                str(source), Severity.WARNING,
+                source, Severity.WARNING,
                 f"page {', '.join(map(str, missed))} of the packet (#{done.item.index}) has a"
                 " damaged page description: placed as it is, without its stamp and page number",
                 "check that page in the packet; ask the sender for a new copy if it is unreadable",

@@ -50,6 +50,7 @@ class _Medium:
         self.zip: zipfile.ZipFile | None = None
         self.iso: Any = None
         self.unread: list[Finding] = []  # files that could not be read, each a finding
+        self._unreadable_names: set[str] = set()
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
             self.names = self._walk(path)
@@ -134,7 +135,8 @@ class _Medium:
         return digest.hexdigest(), size
 
     def _unreadable(self, name: str, exc: Exception) -> None:
-        if all(f.path != name for f in self.unread):  # once a file, however often it is read
+        if name not in self._unreadable_names:  # once a file, however often it is read
+            self._unreadable_names.add(name)
             self.unread.append(Finding(Severity.ERROR, name, f"cannot be read ({_why(exc)}): "
                                        "damaged, encrypted or compressed in an unknown way"))
 
