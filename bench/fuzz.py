@@ -33,10 +33,13 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recordpack.options import Limits, ReadOptions
 from recordpack.read.files import read_disk_file
+
+if TYPE_CHECKING:
+    from recordpack.results import BuildResult
 
 LIMIT = 10  # seconds per file in the fuzz run: a loop shows up sooner
 HANG = LIMIT + 20
@@ -157,9 +160,11 @@ def build_case(job: tuple[int, list[str], int]) -> tuple[int, str, str, float, i
         records.mkdir()
         for n, seed in enumerate(seeds):
             data = Path(seed).read_bytes()
-            damage = rng.choice([None, mutate, structured])
-            data = (damage(data, Path(seed).suffix, rng) if damage is structured
-                    else damage(data, rng) if damage else data)  # fmt: skip
+            damage = rng.randrange(3)  # left whole, damaged by bytes, or by structure
+            if damage == 1:
+                data = mutate(data, rng)
+            elif damage == 2:
+                data = structured(data, Path(seed).suffix, rng)
             (records / f"f{n:02d}{Path(seed).suffix}").write_bytes(data)
         options = BuildOptions(output=out / "p.pdf", bundle=out / "b", fhir=out / "p.json",
                                iso=out / "p.iso",
@@ -182,13 +187,13 @@ def build_case(job: tuple[int, list[str], int]) -> tuple[int, str, str, float, i
     return number, " ".join(Path(s).name for s in seeds), verdict, seconds, peak
 
 
-def _escapes(records: Path, result: object, packet: Path) -> str:
+def _escapes(records: Path, result: BuildResult, packet: Path) -> str:
     """'drop' for a file neither placed nor listed, 'active' for content left live, else 'ok'."""
     import pikepdf
 
     placed = {s.archive.split("!")[0] if s.archive else s.path
-              for item in result.timeline.items for s in item.sources}  # type: ignore[attr-defined]
-    listed = {p.path for p in result.problems}  # type: ignore[attr-defined]
+              for item in result.timeline.items for s in item.sources}
+    listed = {p.path for p in result.problems}
     for path in records.iterdir():
         if path.name not in placed and not any(p.startswith(path.name) for p in listed):
             return f"drop: {path.name}"
