@@ -4,7 +4,13 @@ import io
 from pypdf import PdfReader
 
 from recordpack.assemble import LINK_PREFIX
-from recordpack.layout.cover import GLANCE_ROWS, IndexRow, _glance, render_not_included
+from recordpack.layout.cover import (
+    GLANCE_ROWS,
+    NAMES_PER_REASON,
+    IndexRow,
+    _glance,
+    render_not_included,
+)
 from recordpack.models import Category, Problem, Severity
 from tests.builders import make_item
 
@@ -30,6 +36,19 @@ def test_not_included_lists_errors_then_notes():
     text = PdfReader(io.BytesIO(render_not_included(problems, None))).pages[0].extract_text()
     assert text.index("damaged PDF") < text.index("lists 8 images")
     assert "export it again" in text
+
+
+def test_not_included_names_a_few_of_many_files_sharing_a_reason_and_counts_the_rest():
+    empty = [Problem(f"inbox/e{n:05d}.pdf", Severity.ERROR, "empty file (0 bytes)", "copy it again")
+             for n in range(3000)]  # fmt: skip
+    damaged = Problem("b.pdf", Severity.ERROR, "damaged PDF", "export it again")
+    reader = PdfReader(io.BytesIO(render_not_included([*empty, damaged], None)))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) == 1
+    assert text.count("empty file (0 bytes)") == 1
+    assert "inbox/e00000.pdf" in text and "inbox/e02999.pdf" not in text
+    assert f"and {3000 - NAMES_PER_REASON:,} more" in text
+    assert "b.pdf" in text and "damaged PDF" in text
 
 
 def test_the_cover_hides_empty_sections_and_tables_identity_mismatches(tmp_path):

@@ -198,13 +198,28 @@ def render_text(item: Item, template_dir: str | None) -> bytes:
     )
 
 
+NAMES_PER_REASON = 25  # a reason shared by thousands of files names the first few, counts the rest
+
+
+def _by_reason(problems: Sequence[Problem]) -> list[dict[str, Any]]:
+    """One row per distinct reason naming its files: 50,000 empty files make one row."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for p in problems:
+        rows.setdefault((p.message, p.hint), []).append(printable(p.path))
+    return [
+        {"paths": paths[:NAMES_PER_REASON], "more": len(paths) - NAMES_PER_REASON,
+         "message": message, "hint": hint}
+        for (message, hint), paths in rows.items()
+    ]  # fmt: skip
+
+
 def render_not_included(problems: Sequence[Problem], template_dir: str | None) -> bytes:
     """Every file that is not in the packet, why, and what to do; then the notes."""
     errors = [p for p in problems if p.severity is Severity.ERROR]
     notes = [p for p in problems if p.severity is not Severity.ERROR]
-    shown = [{"path": printable(p.path), "message": p.message, "hint": p.hint} for p in errors]
-    rest = [{"path": printable(p.path), "message": p.message, "hint": p.hint} for p in notes]
-    return render_pdf("not_included.html.j2", template_dir, problems=shown, notes=rest)
+    return render_pdf(
+        "not_included.html.j2", template_dir, problems=_by_reason(errors), notes=_by_reason(notes)
+    )
 
 
 def render_transmittal(patient: Patient, checklist_title: str, template_dir: str | None) -> bytes:
