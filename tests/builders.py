@@ -33,6 +33,23 @@ def pdf_bytes(lines: list[str], *, pages: int = 1) -> bytes:
     return bytes(pdf.output())
 
 
+def pages_pdf(pages: list[list[str]], *, bookmarks: dict[int, str] | None = None) -> bytes:
+    """A text PDF with one page per list of lines (an empty list: a blank page).
+
+    ``bookmarks`` puts a top-level bookmark, by title, on the given pages (0-based).
+    """
+    pdf = FPDF()
+    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    for n, lines in enumerate(pages):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=10)
+        if bookmarks and n in bookmarks:
+            pdf.start_section(bookmarks[n])
+        for line in lines:
+            pdf.multi_cell(w=0, h=5, text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
 def write_pdf(path: Path, lines: list[str], **kwargs: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pdf_bytes(lines, **kwargs))

@@ -57,7 +57,8 @@ def test_scan_json_has_the_documented_shape(tmp_path: Path):
         "facts",
     }
     assert all(set(i) == keys for i in data["items"])
-    assert set(data["items"][0]["sources"][0]) == {"path", "sha256", "size", "kind", "archive"}
+    source_keys = {"path", "sha256", "size", "kind", "archive", "pages"}
+    assert set(data["items"][0]["sources"][0]) == source_keys
     assert data["problems"] == [
         {
             "path": "empty.pdf",

@@ -120,7 +120,7 @@ def test_a_damaged_file_is_a_problem_never_a_crash(seed: str, edits, cut: float)
 def test_a_reader_crashing_is_a_problem_for_that_file(tmp_path: Path, monkeypatch):
     from recordpack.read import files
 
-    def crash(stream, *, password=None):
+    def crash(stream, *, password=None, max_pages=None):
         raise IndexError("Dana Whitfield's report")  # as a parser's own bug would
 
     monkeypatch.setattr(files.pdf, "read_pdf", crash)

@@ -392,3 +392,17 @@ def _label(packet: pikepdf.Pdf, cover_end: int, total: int) -> None:
     if cover_end < total:
         labels[cover_end] = Dictionary(S=Name.D, St=cover_end + 1)
     packet.Root.PageLabels = labels.obj
+
+
+def extract_pages(pdf: bytes, pages: tuple[int, int] | None) -> bytes:
+    """One report's pages of a file that holds several (each page goes in the packet once)."""
+    if pages is None:
+        return pdf
+    with pikepdf.open(io.BytesIO(pdf)) as whole, pikepdf.new() as part:
+        first, last = pages
+        if last > len(whole.pages):
+            raise ValueError(f"pages {first}-{last} of a PDF of {len(whole.pages)} pages")
+        part.pages.extend(whole.pages[first - 1 : last])
+        out = io.BytesIO()
+        part.save(out)
+        return out.getvalue()

@@ -149,6 +149,7 @@ def _manifest(
         {
             "path": printable(source.path),
             "archive": printable(source.archive) if source.archive else None,
+            "source_pages": list(source.pages) if source.pages else None,
             "sha256": source.sha256 or (copy.sha256 if copy else None),
             "size": source.size,
             "kind": source.kind.value,

@@ -58,7 +58,7 @@ def _rules_digest() -> str:
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 # a new version, or new rules, read and understand files again
-SCHEMA = f"recordpack-cache-5:{__version__}:{_rules_digest()}"
+SCHEMA = f"recordpack-cache-6:{__version__}:{_rules_digest()}"
 
 
 def _none() -> None:
@@ -370,14 +370,15 @@ def _outcome(data: Any) -> Outcome:
 
 
 def _source(s: Source) -> list[Any]:
-    return [s.path, s.sha256, s.size, s.kind.value, s.archive]
+    return [s.path, s.sha256, s.size, s.kind.value, s.archive, s.pages]
 
 
 _KINDS = {kind.value: kind for kind in Kind}  # a dict lookup; calling the enum costs more
 
 
 def _unsource(v: list[Any]) -> Source:
-    return Source(v[0], v[1], v[2], _KINDS[v[3]], v[4])
+    pages = v[5] if len(v) > 5 else None
+    return Source(v[0], v[1], v[2], _KINDS[v[3]], v[4], (pages[0], pages[1]) if pages else None)
 
 
 def _dates(d: dict[str, dt.date]) -> dict[str, str]:
@@ -412,8 +413,15 @@ def _reading(r: Reading) -> dict[str, Any]:
         "warnings": [[w.message, w.hint, w.severity.value] for w in r.warnings],
         "scanned": r.scanned, "active_content": list(r.active_content),
         "encapsulated": r.encapsulated, "pixels": list(r.pixels) if r.pixels else None,
-        "doc_type": r.doc_type,
+        "doc_type": r.doc_type, "page_texts": _own_texts(r),
+        "image_pages": list(r.image_pages), "outline": [list(mark) for mark in r.outline],
     }  # fmt: skip
+
+
+def _own_texts(r: Reading) -> list[str]:
+    """Each page's text as the file has it: pages read by OCR get theirs from the OCR table."""
+    read = r.ocr.layers if r.ocr else {}
+    return [("" if n in read else text) for n, text in enumerate(r.page_texts)]
 
 
 def _unreading(v: dict[str, Any]) -> Reading:
@@ -433,6 +441,9 @@ def _unreading(v: dict[str, Any]) -> Reading:
         encapsulated=v["encapsulated"],
         pixels=(v["pixels"][0], v["pixels"][1]) if v["pixels"] else None,
         doc_type=v["doc_type"],
+        page_texts=tuple(v["page_texts"]),
+        image_pages=tuple(v["image_pages"]),
+        outline=tuple((page, title) for page, title in v["outline"]),
     )
 
 

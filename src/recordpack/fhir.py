@@ -169,7 +169,8 @@ def _document(
                                        "title": title}})  # fmt: skip
     for source in item.sources:
         mime = MEDIA_TYPES.get(source.kind, "application/octet-stream")
-        attachment: dict[str, Any] = {"contentType": mime, "title": source.display,
+        part = f", pages {source.pages[0]}-{source.pages[1]}" if source.pages else ""
+        attachment: dict[str, Any] = {"contentType": mime, "title": source.display + part,
                                       "size": source.size}
         # changed since the scan: listed without a hash rather than with a wrong one
         with contextlib.suppress(OSError):

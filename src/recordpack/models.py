@@ -77,11 +77,17 @@ class Source:
     size: int
     kind: Kind
     archive: str | None = None
+    pages: tuple[int, int] | None = None  # first and last page (1-based) of one of its documents
 
     @property
     def identity(self) -> str:
-        """Equal for identical files (their SHA-256); a DICOM image's is its place."""
-        return self.sha256 or f"file:{self.display}"
+        """Equal for identical files (their SHA-256); a DICOM image's is its place.
+
+        A document that is part of a file (one report of a portal's "download all") adds its
+        page range, so each report of the file is known on its own.
+        """
+        whole = self.sha256 or f"file:{self.display}"
+        return f"{whole}#{self.pages[0]}-{self.pages[1]}" if self.pages else whole
 
     @property
     def display(self) -> str:
@@ -184,6 +190,11 @@ class Reading:
     pixels: tuple[int, int] | None = None  # width and height of a photo or scan
     ocr: OcrText | None = None
     doc_type: str = ""  # the type an export states: LOINC code, "v2-0074 RAD" or "FHIR"
+    # Every page's text (a PDF's, up to a limit), the image-only pages among them, and the
+    # file's own top-level bookmarks (page index, title): what finds the reports in a file
+    page_texts: tuple[str, ...] = field(default=(), repr=False)
+    image_pages: tuple[int, ...] = ()
+    outline: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ def source_dict(source: Source) -> dict[str, Any]:
         "size": source.size,
         "kind": source.kind.value,
         "archive": printable(source.archive) if source.archive else None,
+        "pages": list(source.pages) if source.pages else None,
     }
 
 

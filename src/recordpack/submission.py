@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET  # writing only; reading uses defusedxml
 
+from recordpack.assemble import extract_pages
 from recordpack.fhir import document_type
 from recordpack.models import MEDIA_TYPES, Item, Kind, Source
-from recordpack.outputs import copy_private, open_private
+from recordpack.outputs import copy_private, open_private, write_private
 from recordpack.patient import Patient
 from recordpack.sources import Records
 
@@ -95,7 +96,10 @@ def write_submission(
                     continue  # DICOM travels in DICOM/, with its DICOMDIR
                 seen.add(source.identity)
                 name = f"DOC{len(documents) + 1:05d}.{_EXTENSION.get(source.kind, 'BIN')}"
-                records.copy(source, folder / name)
+                if source.pages:  # one report of a file that holds several: its own pages
+                    write_private(folder / name, extract_pages(records.read(source), source.pages))
+                else:
+                    records.copy(source, folder / name)
                 service = None if item.file_dated else item.date
                 documents.append(_describe(folder / name, item.title, source.kind,
                                            item.category.value, service, source))  # fmt: skip

@@ -11,6 +11,7 @@ from concurrent.futures import Future
 
 from pypdf import PdfReader, PdfWriter
 
+from recordpack.assemble import extract_pages
 from recordpack.context import Context
 from recordpack.layout import cover
 from recordpack.layout.drawing import Drawing
@@ -51,13 +52,14 @@ def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) 
     password = ctx.options.password
     match item.kind:
         case Kind.PDF:
-            pdf = _plain_pdf(data, password)
+            pdf = extract_pages(_plain_pdf(data, password), item.sources[0].pages)
             return add_text_layers(pdf, layers) if layers else pdf
         case Kind.DICOM if item.encapsulated:  # a PDF report wrapped in DICOM
             import pydicom
 
             ds = pydicom.dcmread(io.BytesIO(data), force=True)
-            return _plain_pdf(bytes(ds.EncapsulatedDocument).rstrip(b"\0"), password)
+            inner = _plain_pdf(bytes(ds.EncapsulatedDocument).rstrip(b"\0"), password)
+            return extract_pages(inner, item.sources[0].pages)
         case Kind.TEXT | Kind.DICOM:  # text, or a structured report's content as text
             return cover.render_text(item, options.template_dir)
         case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:

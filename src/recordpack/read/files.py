@@ -61,7 +61,8 @@ def read_file(kind: Kind, stream: BinaryIO, size: int, read: ReadOptions) -> Rea
     """Read one file of a known kind; a :class:`ReadError` says what a person can do."""
     match kind:
         case Kind.PDF:
-            return _within_pages(pdf.read_pdf(stream, password=read.password), read.limits)
+            reading = pdf.read_pdf(stream, password=read.password, max_pages=read.limits.pages)
+            return _within_pages(reading, read.limits)
         case Kind.DICOM:
             return dicom.read_dicom_headers(stream, size)
         case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:

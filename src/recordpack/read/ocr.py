@@ -12,8 +12,9 @@ import io
 
 from recordpack.context import Context
 from recordpack.errors import described
-from recordpack.models import Found, Kind, OcrPage, OcrText, Problem, Severity, Source
+from recordpack.models import Found, Kind, OcrPage, OcrText, Problem, Reading, Severity, Source
 from recordpack.read import tesseract
+from recordpack.read.pdf import TEXT_PAGES
 
 _NO_TESSERACT = (
     "install Tesseract to read scans (apt-get install tesseract-ocr tesseract-ocr-eng; "
@@ -23,7 +24,7 @@ _NO_TESSERACT = (
 
 def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
     """Read the scanned records in ``found`` (replaced in place by their OCR'd readings)."""
-    scanned = [n for n, f in enumerate(found) if f.reading.scanned and not f.reading.text.strip()]
+    scanned = [n for n, f in enumerate(found) if _needs_ocr(f.reading)]
     if not scanned:
         return []
     if not tesseract.tesseract():
@@ -48,6 +49,14 @@ def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
         if read:
             found[n] = _with_text(found[n], read, lang)
     return problems
+
+
+def _needs_ocr(reading: Reading) -> bool:
+    """A scan without text, or a text PDF with scanned pages (a portal file with a fax in it)."""
+    if reading.scanned and not reading.text.strip():
+        return True
+    texts = reading.page_texts
+    return any(n < len(texts) and not texts[n].strip() for n in reading.image_pages)
 
 
 _BATCH_BYTES = 64 * 2**20  # page images held at once: Tesseract runs on a batch, then the next
@@ -118,8 +127,14 @@ def _with_text(found: Found, pages: dict[int, OcrPage], lang: str) -> Found:
         confidence=round(sum(r.confidence for r in read) / len(read), 1),
         layers={p: pages[p].layer for p in sorted(pages)},
     )
-    text = "\f".join(r.text for r in read)
-    return Found(found.source, dataclasses.replace(found.reading, text=text, ocr=ocr))
+    before = found.reading.page_texts
+    texts = tuple(pages[n].text if n in pages else t for n, t in enumerate(before))
+    if found.reading.scanned and not found.reading.text.strip():
+        text = "\f".join(r.text for r in read)
+    else:  # a text PDF with scanned pages: its first pages, now all with text
+        text = "\n".join(texts[:TEXT_PAGES])
+    reading = dataclasses.replace(found.reading, text=text, ocr=ocr, page_texts=texts)
+    return Found(found.source, reading)
 
 
 def _page_images(data: bytes, kind: Kind, limit: int) -> tuple[list[tuple[int, bytes]], int]:

@@ -23,14 +23,20 @@ _JUNK_TITLES = re.compile(
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns loudly about harmless oddities
 
 
-def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
-    """Read a PDF's structure and the text of its first pages."""
+def read_pdf(stream: BinaryIO, *, password: str | None = None, max_pages: int = 2_000) -> Reading:
+    """Read a PDF's structure and the text of every page (of its first, past ``max_pages``).
+
+    Every page is read because a portal's "download all" holds many reports, each of which is
+    found, classified and dated by its own pages; a file over the limit is refused later.
+    """
     with _as_read_errors():
         reader = PdfReader(stream)
         _unlock(reader, password)
         pages = len(reader.pages)
-        texts = [_page_text(page) for page in reader.pages[:TEXT_PAGES]]
-        image_only = [_is_image_only(page) for page in reader.pages[:TEXT_PAGES]]
+        read = reader.pages[: pages if pages <= max_pages else TEXT_PAGES]
+        texts = [_page_text(page) for page in read]
+        image_only = [_is_image_only(page) for page in read]
+        outline = _outline(reader, pages)
         meta = reader.metadata
         title = str(meta.title or "").strip() if meta else ""
         created = meta.creation_date if meta else None
@@ -40,7 +46,7 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
     dates: dict[str, dt.date] = {}
     if isinstance(created, dt.datetime) and 1900 < created.year < 2200:
         dates["pdf:CreationDate"] = created.date()
-    text = "\n".join(texts)
+    text = "\n".join(texts[:TEXT_PAGES])
     warnings = [
         Notice(
             f"PDF contains active content ({', '.join(active)})",
@@ -55,9 +61,35 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None) -> Reading:
         title="" if _JUNK_TITLES.match(title) else title,
         dates=dates,
         warnings=tuple(warnings) if active else (),
-        scanned=any(image_only) and len(text.strip()) < 20,
+        scanned=any(image_only[:TEXT_PAGES]) and len(text.strip()) < 20,
         active_content=tuple(active),
+        page_texts=tuple(texts),
+        image_pages=tuple(n for n, image in enumerate(image_only) if image),
+        outline=outline,
     )
+
+
+def _outline(reader: PdfReader, pages: int) -> tuple[tuple[int, str], ...]:
+    """The file's top-level bookmarks as (page index, title), in page order.
+
+    A bookmark that points nowhere (a missing or damaged page) is left out: the pages are then
+    split by what they say.
+    """
+    marks: set[tuple[int, str]] = set()
+    try:
+        entries = reader.outline
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return ()
+    for entry in entries:
+        if isinstance(entry, list):
+            continue  # children of the previous bookmark: sections of one document
+        try:
+            page = reader.get_destination_page_number(entry)
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            continue
+        if page is not None and 0 <= page < pages:
+            marks.add((page, str(entry.title or "").strip()[:200]))
+    return tuple(sorted(marks))
 
 
 @contextmanager

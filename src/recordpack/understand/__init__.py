@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from recordpack.context import Context, collector_paused
 from recordpack.models import Found, Inventory, Item, Outcome, Problem, Severity
-from recordpack.understand.documents import document_item, document_key
+from recordpack.understand.documents import document_item, document_key, split_file
 from recordpack.understand.studies import StudyGroup
 
 
@@ -25,6 +25,7 @@ def understand(ctx: Context, outcome: Outcome) -> Inventory:
     problems = list(outcome.problems)
     documents = [g for g in groups if g[0].reading.dicom is None]
     images = [g for g in groups if g[0].reading.dicom is not None]
+    documents = [part for g in documents for part in split_file(g, problems)]
     items = _documents(ctx, documents)  # classifying makes garbage the collector must see
     with collector_paused():  # studies: thousands of headers grouped, objects with no cycles
         items += _studies(images, problems)

@@ -11,13 +11,22 @@ import datetime as dt
 from pathlib import PurePosixPath
 from typing import Any
 
-from recordpack.models import Category, DateFinding, Found, Item, Source
+from recordpack.models import (
+    Category,
+    DateFinding,
+    Found,
+    Item,
+    Problem,
+    Severity,
+    Source,
+)
 from recordpack.options import DateOrder
 from recordpack.read.cda import document_types
 from recordpack.understand.classify import Classification, classify_text
 from recordpack.understand.dates import choose_date
 from recordpack.understand.findings import key_findings
 from recordpack.understand.identity import identity_in_text
+from recordpack.understand.split import Segment, split_pages
 from recordpack.understand.titles import title_for
 
 
@@ -43,7 +52,7 @@ def document_item(
             memo[key] = known
     category, reason, confidence, title, date, date_source, ambiguous = known
     return Item(
-        id=found.source.identity[:12],
+        id=_item_id(found.source),
         category=Category(category),
         title=title,
         date=dt.date.fromisoformat(date) if date else None,
@@ -64,6 +73,69 @@ def document_item(
         findings=key_findings(reading.text, Category(category)),
         text=reading.text,
     )
+
+
+TEXT_PAGES = 3  # a document's first pages: its header block, title, dates and first sections
+
+
+def _item_id(source: Source) -> str:
+    """Short and stable; the reports of one file differ by their first page."""
+    whole = source.identity[:12]
+    return f"{whole[:9]}p{source.pages[0]}" if source.pages else whole
+
+
+def split_file(copies: list[Found], problems: list[Problem]) -> list[list[Found]]:
+    """The reports of a file (one for most files), each with its copies and its own pages.
+
+    A file of several reports gets a note saying how it was split; a boundary that is not sure
+    gets one asking a person to check it.
+    """
+    first = copies[0]
+    segments = split_pages(first.reading) if len(first.reading.page_texts) > 1 else []
+    if len(segments) < 2:
+        return [copies]
+    problems.extend(_split_notes(first.source.display, segments))
+    return [[_part(found, segment) for found in copies] for segment in segments]
+
+
+def _part(found: Found, segment: Segment) -> Found:
+    """One report of a compound file: its pages, and the reading of those pages only."""
+    reading, first, last = found.reading, segment.first, segment.last
+    texts = reading.page_texts[first : last + 1]
+    whole = reading.ocr.layers if reading.ocr else {}
+    layers = {n - first: layer for n, layer in whole.items() if first <= n <= last}
+    images = tuple(n - first for n in reading.image_pages if first <= n <= last)
+    ocr = dataclasses.replace(reading.ocr, layers=layers) if reading.ocr and layers else None
+    part = dataclasses.replace(
+        reading,
+        text="\n".join(texts[:TEXT_PAGES]),
+        pages=len(texts),
+        page_texts=texts,
+        title="",  # the file's title names the file, not each report in it
+        image_pages=images,
+        outline=(),
+        ocr=ocr,
+        scanned=bool(images) and not "".join(texts).strip(),
+    )
+    return Found(dataclasses.replace(found.source, pages=(first + 1, last + 1)), part)
+
+
+def _split_notes(where: str, segments: list[Segment]) -> list[Problem]:
+    ranges = ", ".join(
+        f"{s.first + 1}" if s.first == s.last else f"{s.first + 1}-{s.last + 1}" for s in segments
+    )
+    held = f"holds {len(segments)} reports (pages {ranges}); each is listed on its own"
+    unsure = [
+        Problem(
+            where,
+            Severity.WARNING,
+            f"page {s.first + 1} may or may not begin a new report ({s.why}); it is listed as one",
+            "check the reports on either side of that page in the index",
+        )
+        for s in segments
+        if not s.sure
+    ]
+    return [Problem(where, Severity.INFO, held), *unsure]
 
 
 def _classify_and_date(found: Found, date_order: DateOrder) -> list[Any]:
