@@ -64,8 +64,8 @@ def _rules() -> _Rules:
         continued_top=re.compile(rf"^\W*(?:{_words(lists['continued'])})(?!\w)", re.I),
         continued_foot=re.compile(rf"(?<!\w)(?:{_words(lists['continued_foot'])})\W*$", re.I),
         ends=re.compile(rf"(?<!\w)(?:{_words(lists['ends'])})(?!\w)", re.I),
-        opening=re.compile(rf"^\W*(?:{_words(lists['opening'])})\s*(?::|$)", re.I),
-        identity=re.compile(rf"^\W*(?:{_words(lists['identity'])})\s*[:#]", re.I),
+        opening=re.compile(rf"^\W*(?:{_words(lists['opening'])})(?:\s*$|\b[^:.]{{0,40}}:)", re.I),
+        identity=re.compile(rf"(?<!\w)(?:{_words(lists['identity'])})\s*[:#]", re.I),
     )
 
 
@@ -80,9 +80,13 @@ def split_pages(reading: Reading) -> list[Segment]:
         return _segments(starts, len(texts), dict.fromkeys(marks, ("the file's bookmark", True)))
     pages = [_Page.of(text, n in reading.image_pages, len(texts)) for n, text in enumerate(texts)]
     w = _rules().weights
+    short = w["short_share"] * max(page.lines for page in pages)
     starts, why = [0], {}
     for n in range(1, len(pages)):
         score, signals = _weigh(pages[n - 1], pages[n], pages[starts[-1]], w)
+        if 0 < pages[n - 1].lines < short and not pages[n].blank:
+            score += w["short"]
+            signals.append("the page before ends early")
         if score >= w["split"]:
             starts.append(n)
             why[n] = ("; ".join(signals), score >= w["sure"])
@@ -110,6 +114,7 @@ class _Page:
     foot: tuple[str, ...]
     counters: tuple[tuple[int, int], ...]  # the report's own "page x of n", not the file's
     file_counter: bool  # counted as a page of the whole file: the portal's footer
+    lines: int
     image: bool
     blank: bool
     title: str  # the report title the page starts with
@@ -128,6 +133,7 @@ class _Page:
         return cls(
             top=tuple(top),
             foot=tuple(lines[-int(w["foot_lines"]) :]),
+            lines=len(lines),
             counters=own,
             file_counter=any(n == total for _, n in counted),
             image=image,
@@ -185,12 +191,25 @@ def _top_signals(
         found.append((w["opens"], f"opens with '{opening[:40]}'"))
     if page.title:
         found.append((w["title"], f"title '{page.title[:60]}' at the top"))
-    if sum(bool(rules.identity.match(line)) for line in page.top) >= 1:
-        found.append((w["identity"], "a patient block at the top"))
+    labels = {m.group(0).lower() for line in page.top for m in rules.identity.finditer(line)}
+    if len(labels) > 1:
+        found.append((w["identity_block"], "a patient block at the top"))
+    elif labels:
+        found.append((w["identity"], "a patient label at the top"))
+    if page.top and _SECTION.match(page.top[0]) and before.foot and _ends(before.foot[-1]):
+        found.append((w["section"], f"starts with the section '{page.top[0][:40]}'"))
     now, was = page.kind, start.kind
     if now and was and Category.OTHER not in (now, was) and now != was:
         found.append((w["category"], f"{now.value}, not {was.value}"))
     return found
+
+
+_SECTION = re.compile(r"^[A-Z][A-Z0-9 ,/&()'-]{2,60}:")
+
+
+def _ends(line: str) -> bool:
+    """The line ends a sentence (or a sign-off): what comes next may be a new report."""
+    return line.rstrip()[-1:] in ".)]!?" or bool(_rules().ends.search(line))
 
 
 def _mid_sentence(last: str, first: str) -> bool:

@@ -1,0 +1,153 @@
+"""How well recordpack finds the reports inside one PDF, on streams made from real documents.
+
+    python bench/split.py ../shared/corpus [--streams 300] [--seed 1]   # writes bench/split.md
+
+Each stream joins 3-10 of the corpus's PDFs at random, the way portals and records offices do:
+some with a portal footer counting the whole file ("Page 7 of 23"), some with a blank separator
+between reports. Besides the streams, every multi-page PDF of the corpus is tried alone (it must
+stay one report). The corpus is split in two by a hash of each file's name: ``dev`` (what the
+rules were tuned on) and ``held-out`` (never looked at while tuning); both are reported.
+Nothing of the corpus is copied into recordpack: this script only measures.
+
+Targets: boundary F1 >= 0.95, >= 80% of streams without an error, <= 1% of single documents
+split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from fpdf import FPDF
+
+from recordpack.read.pdf import read_pdf
+from recordpack.understand.split import split_pages
+
+HERE = Path(__file__).parent
+
+
+def held_out(path: Path) -> bool:
+    """A fixed fifth of the corpus, by a hash of the file's name: never used to tune."""
+    return hashlib.sha256(path.name.encode()).digest()[0] % 5 == 0
+
+
+@dataclass
+class Score:
+    """Boundaries found against boundaries made, over many streams."""
+
+    hits: int = 0
+    false: int = 0
+    missed: int = 0
+    streams: int = 0
+    clean: int = 0
+    singles: int = 0
+    singles_split: int = 0
+    seconds: float = 0.0
+    pages: int = 0
+
+    def add(self, made: set[int], found: set[int]) -> None:
+        self.hits += len(made & found)
+        self.false += len(found - made)
+        self.missed += len(made - found)
+        self.streams += 1
+        self.clean += made == found
+
+    def row(self, name: str) -> str:
+        p = self.hits / max(1, self.hits + self.false)
+        r = self.hits / max(1, self.hits + self.missed)
+        f1 = 2 * p * r / max(1e-9, p + r)
+        ms = 1000 * self.seconds / max(1, self.pages)
+        return (f"| {name} | {self.streams} | {p:.3f} | {r:.3f} | {f1:.3f} | "
+                f"{self.clean / max(1, self.streams):.0%} | {self.singles_split}/{self.singles} | "
+                f"{ms:.1f} |")  # fmt: skip
+
+
+def footer(width: float, height: float, text: str) -> pikepdf.Pdf:
+    """A one-page PDF holding only a portal's footer line, to lay over a page."""
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=7)
+    pdf.set_xy(20, height - 18)
+    pdf.cell(text=text)
+    return pikepdf.open(io.BytesIO(bytes(pdf.output())))
+
+
+def stream(files: list[Path], rng: random.Random) -> tuple[bytes, set[int]]:
+    """Join files into one PDF; the page index where each report after the first begins."""
+    out = pikepdf.new()
+    starts: set[int] = set()
+    blank = rng.random() < 0.2
+    for n, path in enumerate(files):
+        if n:
+            if blank:
+                out.add_blank_page(page_size=(612, 792))
+            starts.add(len(out.pages))
+        with pikepdf.open(path) as src:
+            out.pages.extend(src.pages)
+    if rng.random() < 0.5:  # the portal counts the file's pages on every page
+        total = len(out.pages)
+        for n, page in enumerate(out.pages):
+            box = [float(v) for v in page.mediabox]
+            over = footer(box[2] - box[0], box[3] - box[1], f"Patient portal  Page {n + 1} of {total}")
+            page.add_overlay(over.pages[0])
+    data = io.BytesIO()
+    out.save(data)
+    return data.getvalue(), starts
+
+
+def measure(files: list[Path], n: int, rng: random.Random) -> Score:
+    score = Score()
+    for _ in range(n):
+        picked = rng.sample(files, min(len(files), rng.randint(3, 10)))
+        data, made = stream(picked, rng)
+        started = time.perf_counter()
+        reading = read_pdf(io.BytesIO(data))
+        found = {s.first for s in split_pages(reading)} - {0}
+        score.seconds += time.perf_counter() - started
+        score.pages += reading.pages or 0
+        score.add(made, found)
+    for path in files:
+        reading = read_pdf(path.open("rb"))
+        if (reading.pages or 0) > 1:
+            score.singles += 1
+            score.singles_split += len(split_pages(reading)) > 1
+    return score
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--streams", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    pdfs = []
+    for path in sorted((args.corpus / "documents").glob("*.pdf")):
+        try:
+            read_pdf(path.open("rb"))
+            pikepdf.open(path).close()
+        except Exception:  # noqa: BLE001, S112 - a file either reader refuses is no test of splitting
+            continue
+        pdfs.append(path)
+    rng = random.Random(args.seed)
+    parts = {"dev": [p for p in pdfs if not held_out(p)], "held-out": [p for p in pdfs if held_out(p)]}
+    rows = [
+        "| part | streams | precision | recall | F1 | streams without an error | single documents split | ms per page |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, files in parts.items():
+        count = args.streams if name == "dev" else max(50, args.streams // 4)
+        rows.append(measure(files, count, rng).row(f"{name} ({len(files)} PDFs)"))
+    text = "\n".join(["# Finding the reports inside one PDF", "", *rows, ""])
+    print(text)
+    (HERE / "split.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
