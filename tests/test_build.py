@@ -15,7 +15,15 @@ from pypdf.actions import JavaScript
 from typer.testing import CliRunner
 
 from recordpack.cli import app
-from tests.builders import EXAMPLE, dicom_bytes, pdf_bytes, require_tool, tree_hashes, write_pdf
+from tests.builders import (
+    EXAMPLE,
+    dicom_bytes,
+    pages_pdf,
+    pdf_bytes,
+    require_tool,
+    tree_hashes,
+    write_pdf,
+)
 
 runner = CliRunner()
 NAME = "Zoë Ødegård 王小明 Иванов"
@@ -493,3 +501,30 @@ def test_recordpack_replaces_its_own_outputs_but_not_what_was_added_to_them(smal
     assert result.exit_code == 0, result.output
     assert not (out / "b" / "DICOM" / "my-notes.txt").exists()
     assert sorted(p.name for p in out.iterdir()) == ["b", "p.iso", "p.json", "p.pdf"]
+
+
+def test_each_report_of_a_download_all_file_is_indexed_bookmarked_and_placed_once(tmp_path):
+    from tests.test_understand_split import CT, LAB, PATHOLOGY
+
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "download.pdf").write_bytes(pages_pdf([*PATHOLOGY, *CT, *LAB]))
+    out, fhir = tmp_path / "p.pdf", tmp_path / "p.json"
+    result = runner.invoke(app, ["build", str(records), "-o", str(out), "--no-cache",
+                                 "--bundle", str(tmp_path / "b"), "--fhir", str(fhir)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(out)
+    marks = {o.title: reader.get_destination_page_number(o) for o in reader.outline
+             if not isinstance(o, list)}  # fmt: skip
+    texts = [page.extract_text() for page in reader.pages]
+    # each report's pages once, and its row in the cover's index
+    assert sum("SURGICAL PATHOLOGY REPORT" in t for t in texts) == 3
+    assert sum("CT CHEST WITH CONTRAST" in t for t in texts) == 2
+    assert "CT CHEST WITH CONTRAST" in texts[marks["Imaging"]]
+    assert "LABORATORY REPORT" in texts[marks["Laboratory"]]
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert sorted(f["source_pages"] for f in manifest["files"]) == [[1, 2], [3, 3], [4, 4]]
+    titles = [a["attachment"]["title"] for e in json.loads(fhir.read_text())["entry"]
+              if e["resource"]["resourceType"] == "DocumentReference"
+              for a in e["resource"]["content"]]  # fmt: skip
+    assert any(t.endswith("download.pdf, pages 3-3") for t in titles)
