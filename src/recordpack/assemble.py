@@ -398,10 +398,16 @@ def extract_pages(pdf: bytes, pages: tuple[int, int] | None) -> bytes:
     """One report's pages of a file that holds several (each page goes in the packet once)."""
     if pages is None:
         return pdf
-    with pikepdf.open(io.BytesIO(pdf)) as whole, pikepdf.new() as part:
-        first, last = pages
-        if last > len(whole.pages):
-            raise ValueError(f"pages {first}-{last} of a PDF of {len(whole.pages)} pages")
+    with pikepdf.open(io.BytesIO(pdf)) as whole:
+        return pages_of(whole, pages)
+
+
+def pages_of(whole: pikepdf.Pdf, pages: tuple[int, int]) -> bytes:
+    """Pages ``first`` to ``last`` (1-based) of an open PDF, as a PDF of their own."""
+    first, last = pages
+    if last > len(whole.pages):
+        raise ValueError(f"pages {first}-{last} of a PDF of {len(whole.pages)} pages")
+    with pikepdf.new() as part:
         part.pages.extend(whole.pages[first - 1 : last])
         out = io.BytesIO()
         part.save(out)

@@ -6,17 +6,19 @@ file or a photo is laid out; an imaging study is drawn with its key images.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from concurrent.futures import Future
 
+import pikepdf
 from pypdf import PdfReader, PdfWriter
 
-from recordpack.assemble import extract_pages
+from recordpack.assemble import extract_pages, pages_of
 from recordpack.context import Context
 from recordpack.layout import cover
 from recordpack.layout.drawing import Drawing
 from recordpack.layout.scans import add_text_layers, default_paper, image_pages
-from recordpack.models import Category, Item, Kind
+from recordpack.models import Category, Item, Kind, Source
 from recordpack.options import BuildOptions
 
 Drawn = tuple[Future[list[bytes]], int]  # a run of study drawings, and which of them
@@ -47,12 +49,17 @@ def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) 
     """
     if item.category is Category.IMAGING:
         return cover.render_studies([item], ctx.records.read, originals, options.template_dir)[0]
-    data = ctx.records.read(item.sources[0])
     layers = item.ocr.layers if item.ocr else {}
     password = ctx.options.password
+    source = item.sources[0]
+    if item.kind is Kind.PDF and source.pages:  # one report of a file that holds several
+        whole = dataclasses.replace(source, pages=None)
+        pdf = pages_of(_opened(ctx, whole, password), source.pages)
+        return add_text_layers(pdf, layers) if layers else pdf
+    data = ctx.records.read(source)
     match item.kind:
         case Kind.PDF:
-            pdf = extract_pages(_plain_pdf(data, password), item.sources[0].pages)
+            pdf = _plain_pdf(data, password)
             return add_text_layers(pdf, layers) if layers else pdf
         case Kind.DICOM if item.encapsulated:  # a PDF report wrapped in DICOM
             import pydicom
@@ -66,6 +73,28 @@ def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) 
             return image_pages(data, paper=options.paper or default_paper(), layers=layers)
         case _:
             raise ValueError(f"{item.kind.value} files cannot be placed in a PDF")
+
+
+_last: list[tuple[Source, pikepdf.Pdf]] = []  # the file of many reports opened last
+
+
+def _opened(ctx: Context, whole: Source, password: str | None) -> pikepdf.Pdf:
+    """A file of many reports, read and opened once for all of them, not once for each.
+
+    Its reports follow one another in the packet's order by date only by chance, so the file
+    may be opened again later; one file is kept open at a time.
+    """
+    if _last and _last[0][0] == whole:
+        return _last[0][1]
+    data = ctx.records.read(whole)
+    for candidate in dict.fromkeys((password or "", "")):
+        try:
+            opened = pikepdf.open(io.BytesIO(data), password=candidate)
+        except pikepdf.PasswordError:
+            continue
+        _last[:] = [(whole, opened)]
+        return opened
+    raise ValueError("encrypted PDF: pass --password")
 
 
 def _plain_pdf(data: bytes, password: str | None) -> bytes:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from recordpack.context import Context, collector_paused
 from recordpack.models import Found, Inventory, Item, Outcome, Problem, Severity
 from recordpack.understand.documents import document_item, document_key, split_file
+from recordpack.understand.duplicates import collapse_copies
 from recordpack.understand.studies import StudyGroup
 
 
@@ -26,7 +27,9 @@ def understand(ctx: Context, outcome: Outcome) -> Inventory:
     documents = [g for g in groups if g[0].reading.dicom is None]
     images = [g for g in groups if g[0].reading.dicom is not None]
     documents = [part for g in documents for part in split_file(g, problems)]
-    items = _documents(ctx, documents)  # classifying makes garbage the collector must see
+    # classifying makes garbage the collector must see: it is not paused here
+    items, copies_folded = collapse_copies(_documents(ctx, documents))
+    problems += copies_folded
     with collector_paused():  # studies: thousands of headers grouped, objects with no cycles
         items += _studies(images, problems)
     return Inventory(
@@ -35,7 +38,7 @@ def understand(ctx: Context, outcome: Outcome) -> Inventory:
         problems=tuple(problems),
         files_seen=outcome.files_seen,
         bytes_seen=outcome.bytes_seen,
-        duplicates=sum(len(group) - 1 for group in groups),
+        duplicates=sum(len(group) - 1 for group in groups) + len(copies_folded),
     )
 
 

@@ -75,6 +75,7 @@ def document_item(
     )
 
 
+RANGES_SHOWN = 12  # a note on a file of 500 reports names the first few ranges
 TEXT_PAGES = 3  # a document's first pages: its header block, title, dates and first sections
 
 
@@ -121,9 +122,9 @@ def _part(found: Found, segment: Segment) -> Found:
 
 
 def _split_notes(where: str, segments: list[Segment]) -> list[Problem]:
-    ranges = ", ".join(
-        f"{s.first + 1}" if s.first == s.last else f"{s.first + 1}-{s.last + 1}" for s in segments
-    )
+    shown = [f"{s.first + 1}" if s.first == s.last else f"{s.first + 1}-{s.last + 1}"
+             for s in segments[:RANGES_SHOWN]]  # fmt: skip
+    ranges = ", ".join(shown) + (", ..." if len(segments) > RANGES_SHOWN else "")
     held = f"holds {len(segments)} reports (pages {ranges}); each is listed on its own"
     unsure = [
         Problem(
