@@ -50,8 +50,9 @@ def _png(image) -> bytes:
 def test_scans_are_read_classified_and_dated_from_ocr(tmp_path: Path):
     cache = ScanCache(tmp_path / "cache.sqlite")
     inv = scan_folder(scanned_folder(tmp_path / "r"), cache=cache)
-    by_name = {i.sources[0].path: i for i in inv.items}
+    by_name = {s.path: i for i in inv.items for s in i.sources}
     photo, fax, pdf = by_name["IMG_0001.jpg"], by_name["fax.tif"], by_name["scan0001.pdf"]
+    assert photo is pdf  # a photo and a scan of one report: one item, both copies listed
     for item in (photo, pdf):
         assert item.category is Category.LAB, item.reason
         assert "Hemoglobin" in item.text

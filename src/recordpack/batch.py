@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import time
@@ -28,11 +27,10 @@ from typing import Any
 from recordpack import __version__
 from recordpack.cache import ScanCache
 from recordpack.checklist import Status
-from recordpack.config import Config
+from recordpack.config import Config, Flags, resolve
 from recordpack.errors import RecordpackError, RuleDataError, quiet_worker
 from recordpack.models import Severity
 from recordpack.options import CACHE_FILE, BuildOptions, Limits, Order, Profile, ReadOptions
-from recordpack.patient import resolve_patient
 from recordpack.results import BatchResult, BuildResult, JobResult
 from recordpack.serialize import job_dict, job_from_dict
 
@@ -191,55 +189,31 @@ def _failed(job: Job, message: str, start: float) -> JobResult:
 
 
 def _options(job: Job, settings: Settings) -> BuildOptions:
-    config = settings.config
-    folder = Path(job.folder)
+    """The job's build options: its own values, then the patient file's, then the config's."""
+    folder, outdir = Path(job.folder), Path(settings.outdir)
     if not folder.is_dir():
         raise RuleDataError(f"{folder}: not a folder")
-    patient = resolve_patient(
-        folder,
-        Path(job.patient_file) if job.patient_file else None,
-        name=job.name,
-        dob=dt.date.fromisoformat(job.dob) if job.dob else None,
-        condition=job.condition,
-        questions=(job.question,) if job.question else (),
-        default_condition=config.condition,
-    )
-    consult = dt.date.fromisoformat(job.consult_date) if job.consult_date else None
-    stem = job.output or _name(config.output_pattern, folder, patient, consult)
-    outdir = Path(settings.outdir)
-    bundle = job.bundle if job.bundle is not None else config.bundle
-    profile = job.profile or config.profile
-    return BuildOptions(
-        output=outdir / f"{stem}.pdf",
-        patient=patient,
-        read=ReadOptions(
-            date_order=config.date_order,
-            password=settings.password,
-            ocr_lang=settings.ocr_lang,
-            limits=settings.limits,
-            workers=1,  # the batch's parallelism is one job per worker; more would oversubscribe
-        ),
-        checklist=patient.condition or None,
-        consult_date=consult,
-        order=Order(job.order or config.order),
-        template_dir=config.template,
+    asked = Flags(
+        output=outdir / f"{job.output}.pdf" if job.output else None,
+        patient_file=Path(job.patient_file) if job.patient_file else None,
+        name=job.name, dob=_day(job.dob), condition=job.condition,
+        questions=(job.question,) if job.question else (), consult_date=_day(job.consult_date),
+        order=Order(job.order) if job.order else None, bundle=job.bundle,
+        profile=Profile(job.profile) if job.profile else None,
         encrypt_password=settings.encrypt_password,
-        bundle=outdir / f"{stem}.zip" if bundle else None,
-        profile=Profile(profile) if profile else None,
+    )  # fmt: skip
+    read = ReadOptions(
+        date_order=settings.config.date_order,
+        password=settings.password,
+        ocr_lang=settings.ocr_lang,
+        limits=settings.limits,
+        workers=1,  # the batch's parallelism is one job per worker; more would oversubscribe
     )
+    return resolve(folder, asked, settings.config, read, outdir)
 
 
-def _name(pattern: str, folder: Path, patient: Any, consult: dt.date | None) -> str:
-    """A file name from the pattern, safe on every file system."""
-    values = {
-        "folder": folder.name,
-        "name": patient.name or "patient",
-        "dob": patient.dob.isoformat() if patient.dob else "nodob",
-        "date": (consult or dt.datetime.now().astimezone().date()).isoformat(),
-        "condition": patient.condition or "general",
-    }
-    name = pattern.format(**values)
-    return re.sub(r"[^\w.-]+", "_", name).strip("._") or folder.name
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
 
 
 def _fingerprint(job: Job, settings: Settings, options: BuildOptions) -> str:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the same modules, loaded when a command first uses them (se
     from recordpack.config import Config
     from recordpack.models import Timeline
     from recordpack.patient import Patient
-    from recordpack.results import CheckResult, JobResult
+    from recordpack.results import BatchResult, CheckResult, JobResult
 
 _state = {"verbose": False}
 
@@ -484,6 +484,16 @@ def _timeline(folder: Path, how: FolderOptions, quiet: bool = False) -> Timeline
     return build_timeline(inventory)
 
 
+def _report(
+    how: FolderOptions, result: Any, as_json: Callable[[Any], object], show: Callable[[Any], None]
+) -> None:
+    """A command's result: JSON for scripts (--json), else shown unless --quiet."""
+    if how.json:
+        _emit_json(as_json(result))
+    elif not how.quiet:
+        show(result)
+
+
 def _emit_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -493,10 +503,7 @@ def _emit_json(data: object) -> None:
 def scan(folder: Folder, how: FolderOptions) -> None:
     """Read every file in FOLDER and report what was found and what could not be used."""
     timeline = _timeline(folder, how)
-    if how.json:
-        _emit_json(serialize.timeline_dict(timeline))
-    elif not how.quiet:
-        console.print_summary(timeline)
+    _report(how, timeline, serialize.timeline_dict, console.print_summary)
 
 
 @app.command(cls=_Command)
@@ -521,17 +528,18 @@ def _checked(
     patient_file: Path | None,
 ) -> tuple[Patient, CheckResult]:
     """The folder read and checked against its checklist, for check and request."""
-    from recordpack.patient import resolve_patient
+    from recordpack.config import Flags, resolve
 
-    result = _timeline(folder, how)
-    patient = resolve_patient(folder, patient_file, default_condition=how.config.condition)
+    asked = Flags(patient_file=patient_file, condition=condition, checklist_file=checklist_file,
+                  consult_date=consult_date.date() if consult_date else None)  # fmt: skip
+    options = resolve(folder, asked, how.config, how.read)
     checked = pipeline.check_records(
-        result,
-        checklist=str(checklist_file) if checklist_file else condition,
-        patient=patient,
-        consult_date=consult_date.date() if consult_date else patient.consult_date or today(),
+        _timeline(folder, how),
+        checklist=options.checklist,
+        patient=options.patient,
+        consult_date=options.consult_date or options.patient.consult_date or today(),
     )
-    return patient, checked
+    return options.patient, checked
 
 
 @app.command(cls=_Command)
@@ -687,53 +695,37 @@ def build(
     no_input: NoInputOpt = False,
 ) -> None:
     """Build the packet: a cover for the second doctor, every record bookmarked, key images."""
-    from recordpack.patient import resolve_patient
+    from recordpack.config import Flags, resolve
 
-    config = how.config  # each value: the flag, else the patient file's, else the config's
-    patient = resolve_patient(folder, patient_file, name=name, dob=dob.date() if dob else None,
-                              condition=condition, questions=tuple(question or ()),
-                              default_condition=config.condition)  # fmt: skip
-    variable = encrypt_env or config.encrypt_env or "RECORDPACK_PACKET_PASSWORD"
-    options = BuildOptions(
-        output=output, patient=patient, read=how.read, checklist=patient.condition or None,
-        consult_date=consult_date.date() if consult_date else None,
-        order=order or Order(config.order), template_dir=_templates(template, config),
-        encrypt_password=_packet_password(encrypt or bool(config.encrypt_env), variable, no_input),
-        attach_originals=attach_originals, profile=profile or _profile(config),
-        bundle=bundle or (output.with_suffix(".zip") if config.bundle else None),
-        fhir=fhir, iso=iso, allow_inside=allow_inside, force=force, paper=paper,
+    asked = Flags(
+        output=output, patient_file=patient_file, name=name, dob=dob.date() if dob else None,
+        condition=condition, questions=tuple(question or ()),
+        consult_date=consult_date.date() if consult_date else None, order=order,
+        template=template, bundle=bundle, fhir=fhir, iso=iso, profile=profile,
+        attach_originals=attach_originals, allow_inside=allow_inside, force=force, paper=paper,
+        encrypt_password=_packet_password(how.config, encrypt, encrypt_env, no_input),
     )  # fmt: skip
+    _build(folder, resolve(folder, asked, how.config, how.read), how)
+
+
+def _build(folder: Path, options: BuildOptions, how: FolderOptions) -> None:
     with (
         console.scan_progress(how.quiet) as progress,
         _cache(how.cache, how.no_cache, folder) as cache,
     ):
         result = pipeline.build_packet(folder, options, progress=progress, cache=cache)
-    if how.json:
-        _emit_json(serialize.build_dict(result))
-    elif not how.quiet:
-        console.print_build(result)
+    _report(how, result, serialize.build_dict, console.print_build)
 
 
-def _templates(flag: Path | None, config: Config) -> str | None:
-    """The template folder: --template, else the config's; one that does not exist is an error."""
-    if flag is not None and not flag.is_dir():
-        raise errors.UsageError(
-            f"--template {flag}: no such folder", "give the folder of your templates"
-        )
-    chosen = str(flag) if flag else config.template
-    if chosen and not Path(chosen).is_dir():
-        raise errors.RecordpackError(f"{config.path}: template folder {chosen} does not exist",
-                              "fix 'template' in the config, or remove it")  # fmt: skip
-    return chosen
+def _packet_password(
+    config: Config, encrypt: bool, encrypt_env: str | None, no_input: bool
+) -> str | None:
+    """The packet password: from the environment, or asked for on a terminal; never an argument.
 
-
-def _profile(config: Config) -> Profile | None:
-    return Profile(config.profile) if config.profile else None
-
-
-def _packet_password(encrypt: bool, variable: str, no_input: bool) -> str | None:
-    """The packet password: from the environment, or asked for on a terminal; never an argument."""
-    if not encrypt:
+    The config's ``encrypt_env`` encrypts every packet with that variable's value.
+    """
+    variable = encrypt_env or config.encrypt_env or "RECORDPACK_PACKET_PASSWORD"
+    if not (encrypt or config.encrypt_env):
         return None
     if secret := os.environ.get(variable):
         return secret
@@ -870,33 +862,53 @@ def batch(
     limit: LimitOpt = None,
 ) -> None:
     """Build one packet per patient, in parallel; unchanged patients are skipped."""
-    from recordpack.batch import Settings, read_jobs, run_batch
+    from recordpack.batch import Settings, run_batch
     from recordpack.config import load_config
 
-    if executor is Executor.DASK and not scheduler:
-        raise errors.UsageError("--executor dask needs --scheduler ADDRESS")
-    config = load_config(config_file)
-    every = read_jobs(jobs)
-    if not every:
-        raise errors.UsageError(f"{jobs}: no patients to build",
-                                "give a folder of patient folders, or a manifest with one row"
-                                " per patient")  # fmt: skip
-    todo = _shard(every, shard_spec)
+    cluster = _cluster(executor, scheduler)
+    todo, config = _shard(_jobs(jobs), shard_spec), load_config(config_file)
     settings = Settings(outdir=str(outdir.absolute()),
                         cache=str((cache or outdir / CACHE_FILE).absolute()), config=config,
                         force=force, encrypt_password=_config_password(config), password=password,
                         ocr_lang=None if no_ocr else ocr_lang,
                         limits=Limits.parse(limit or []))  # fmt: skip
     with console.batch_progress(len(todo), quiet or json_out) as advance:
-
-        def on_result(result: JobResult) -> None:
-            if json_out:
-                typer.echo(json.dumps(serialize.job_dict(result), ensure_ascii=False))
-            advance(result)
-
         done = run_batch(todo, settings, workers=workers or os.cpu_count() or 1,
-                         scheduler=scheduler if executor is Executor.DASK else None,
-                         on_result=on_result)  # fmt: skip
+                         scheduler=cluster,
+                         on_result=functools.partial(_job_done, advance, json_out))  # fmt: skip
+    _batch_done(done, json_out=json_out, quiet=quiet, strict=strict)
+
+
+def _cluster(executor: Executor, scheduler: str | None) -> str | None:
+    """The dask scheduler to run on, or None to run here; dask without one is a usage error."""
+    if executor is Executor.LOCAL:
+        return None
+    if not scheduler:
+        raise errors.UsageError("--executor dask needs --scheduler ADDRESS")
+    return scheduler
+
+
+def _jobs(source: Path) -> list[Any]:
+    """The batch's jobs: a folder of patient folders, or a manifest; none is a usage error."""
+    from recordpack.batch import read_jobs
+
+    every = read_jobs(source)
+    if not every:
+        raise errors.UsageError(f"{source}: no patients to build",
+                                "give a folder of patient folders, or a manifest with one row"
+                                " per patient")  # fmt: skip
+    return every
+
+
+def _job_done(advance: Callable[[JobResult], None], json_out: bool, result: JobResult) -> None:
+    """One job finished: a JSON line for scripts, and the progress bar moves on."""
+    if json_out:
+        typer.echo(json.dumps(serialize.job_dict(result), ensure_ascii=False))
+    advance(result)
+
+
+def _batch_done(done: BatchResult, *, json_out: bool, quiet: bool, strict: bool) -> None:
+    """The batch's summary, and its exit code: a failed job, or --strict and a gap."""
     if json_out:
         typer.echo(json.dumps(serialize.batch_summary(done)))
     elif not quiet:
