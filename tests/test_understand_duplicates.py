@@ -47,12 +47,23 @@ def test_a_file_date_or_no_date_never_folds():
     assert len(collapse_copies(file_dated)[0]) == 2
 
 
+PANEL = [
+    *REPORT,
+    "Platelets   251   10^3/uL   150-400",
+    "Hematocrit   39.8   %   36.0-46.0",
+    "Neutrophils   61   %   40-75",
+    "Lymphocytes   28   %   20-45",
+    "Comment: normal morphology, no blasts seen on review",
+    "Reviewed by the laboratory director",
+]
+
+
 def test_a_report_and_its_photo_in_one_folder_are_one_item(tmp_path):
     require_tool("tesseract")
-    write_pdf(tmp_path / "cbc.pdf", REPORT)
-    scan_image().save(tmp_path / "IMG_0412.jpg")
+    write_pdf(tmp_path / "cbc.pdf", PANEL)
+    scan_image(PANEL).save(tmp_path / "IMG_0412.jpg")
     inventory = scan_folder(tmp_path, ReadOptions(ocr_lang="eng"))
-    assert len(inventory.items) == 1
+    assert len(inventory.items) == 1, [(i.reason, i.date, i.text[:300]) for i in inventory.items]
     assert {s.path for s in inventory.items[0].sources} == {"cbc.pdf", "IMG_0412.jpg"}
     assert inventory.items[0].sources[0].path == "cbc.pdf"
     assert any("another copy" in p.message for p in inventory.problems)

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import os
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -39,48 +39,40 @@ from recordpack.dicomdir import (
 )
 from recordpack.errors import quiet_worker
 from recordpack.layout.html import render_html
-from recordpack.models import Category, Problem, Source, Timeline
+from recordpack.models import Category, Source, Timeline
 from recordpack.options import Profile
 from recordpack.outputs import Staging, copy_private, write_private
-from recordpack.patient import Patient
 from recordpack.read.dicom import header_text
-from recordpack.results import PlacedItem
+from recordpack.results import Packet
 from recordpack.serialize import printable, problem_dict
 from recordpack.sources import Records
 from recordpack.submission import SUBSET, write_submission
 
 
 def write_bundle(
+    packet: Packet,
     destination: Path | None,
     *,
     staging: Staging,
-    records: Records,
-    packet: Path,
-    timeline: Timeline,
-    placed: Sequence[PlacedItem],
-    problems: Sequence[Problem],
-    profile: Profile,
-    patient: Patient,
+    iso: Path | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     workers: int | None = None,
-    iso: Path | None = None,
 ) -> Path | None:
     """Build the bundle beside ``destination``; ``staging`` renames it in with the packet.
 
     With ``iso``, the same content is also mastered into an ISO image (with no destination,
     the bundle is only a step toward the image). Returns the bundle's path.
     """
-    parts = (records, packet, timeline, placed, problems, profile, patient, progress, workers)
     if destination is not None and destination.suffix.lower() != ".zip":
         work = staging.folder(destination.absolute())
-        _fill(work, *parts)
+        _fill(work, packet, progress, workers)
         _master(work, iso, staging)
         return destination.absolute()
     with Staging() as scratch:  # the folder is only a step toward a zip or an image
         where = destination or iso
         assert where is not None  # noqa: S101 - one of them is asked for
         work = scratch.folder(where.absolute().with_name(where.name + ".d"))
-        _fill(work, *parts)
+        _fill(work, packet, progress, workers)
         _master(work, iso, staging)
         if destination is not None:
             _zip_folder(work, staging.reserve(destination.absolute()))
@@ -96,32 +88,27 @@ def _master(work: Path, iso: Path | None, staging: Staging) -> None:
 
 def _fill(
     work: Path,
-    records: Records,
-    packet: Path,
-    timeline: Timeline,
-    placed: Sequence[PlacedItem],
-    problems: Sequence[Problem],
-    profile: Profile,
-    patient: Patient,
+    packet: Packet,
     progress: Callable[[int, int, str], None] | None,
     workers: int | None,
 ) -> None:
-    packet_sha256, packet_size = copy_private(packet, work / "packet.pdf")
-    pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
+    packet_sha256, packet_size = copy_private(packet.file, work / "packet.pdf")
+    timeline, full = packet.timeline, packet.profile is Profile.FULL
     bundled: dict[str, Copy] = {}
-    if profile.value == "full":
-        bundled = write_dicom_media(work, records, timeline, progress, workers)
-    documents = write_submission(work, records, timeline.items, patient,
-                                 originals=profile.value == "full")  # fmt: skip
+    if full:
+        bundled = write_dicom_media(work, packet.records, timeline, progress, workers)
+    documents = write_submission(work, packet.records, timeline.items, packet.patient,
+                                 originals=full)  # fmt: skip
     has_dicom = bool(bundled)
     bundled |= {d.source.identity: Copy(f"{SUBSET}/{d.name}", d.source.sha256)
                 for d in documents if d.source}  # fmt: skip
-    manifest = _manifest(timeline, pages, bundled, problems, profile, packet_sha256, packet_size)
+    manifest = _manifest(packet, bundled, packet_sha256, packet_size)
     write_private(
         work / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()
     )
     context: dict[str, Any] = {
-        "patient": patient, "items": timeline.items, "pages": pages, "profile": profile.value,
+        "patient": packet.patient, "items": timeline.items, "pages": packet.pages,
+        "profile": packet.profile.value,
         "studies": [i for i in timeline.items if i.category is Category.IMAGING],
         "has_dicom": has_dicom, "xdm": f"{SUBSET}/", "documents": len(documents),
         "originals": _originals(timeline, bundled),
@@ -132,19 +119,14 @@ def _fill(
 
 
 def _manifest(
-    timeline: Timeline,
-    pages: dict[int, tuple[int, int]],
-    bundled: dict[str, Copy],
-    problems: Sequence[Problem],
-    profile: Profile,
-    packet_sha256: str,
-    packet_size: int,
+    packet: Packet, bundled: dict[str, Copy], packet_sha256: str, packet_size: int
 ) -> dict[str, Any]:
     """manifest.json: every source file, where it is in the packet and in the bundle.
 
     A DICOM image is hashed as it is copied (the scan reads its header only); one that is not
     in the bundle (a second copy of an image, or a reports-only bundle) has no hash.
     """
+    pages = packet.pages
     files = [
         {
             "path": printable(source.path),
@@ -159,17 +141,17 @@ def _manifest(
             "pages": list(pages[item.index]) if item.index in pages else None,
             "bundle_path": copy.path if copy else None,
         }
-        for item in timeline.items
+        for item in packet.timeline.items
         for source in item.sources
         for copy in [bundled.get(source.identity)]
     ]
     return {
         "generator": f"recordpack {__version__}",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "profile": profile.value,
+        "profile": packet.profile.value,
         "packet": {"path": "packet.pdf", "sha256": packet_sha256, "size": packet_size},
         "files": files,
-        "not_included": [problem_dict(p) for p in problems],
+        "not_included": [problem_dict(p) for p in packet.problems],
     }
 
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from recordpack import __version__
 from recordpack.checklist import Status
-from recordpack.models import MEDIA_TYPES, Item, Problem, Severity, Timeline
+from recordpack.models import MEDIA_TYPES, Item, Severity
 from recordpack.patient import Patient
-from recordpack.results import CheckResult, PlacedItem
+from recordpack.results import Packet
 from recordpack.rules import read_toml
 from recordpack.sources import Records
 
@@ -39,39 +39,28 @@ def _codes() -> dict[str, Any]:
     return read_toml(Path(str(resources.files("recordpack") / "data" / "fhir.toml")))
 
 
-def fhir_document(
-    *,
-    timeline: Timeline,
-    placed: Sequence[PlacedItem],
-    check: CheckResult,
-    patient: Patient,
-    records: Records,
-    packet: Path,
-    problems: Sequence[Problem] = (),
-    packet_name: str = "packet.pdf",
-    created: dt.datetime | None = None,
-) -> dict[str, Any]:
+def fhir_document(packet: Packet, *, created: dt.datetime | None = None) -> dict[str, Any]:
     """The FHIR R4 document Bundle of a built packet, as JSON-ready data.
 
-    Attachment URLs name the packet by ``packet_name``, relative to the folder it is in.
+    Attachment URLs name the packet by its file name, relative to the folder it is in.
     """
     created = created or dt.datetime.now(dt.UTC)
     stamp = created.isoformat(timespec="seconds")
     sha256, sha1 = hashlib.sha256(), hashlib.sha1(usedforsecurity=False)
-    with packet.open("rb") as fh:  # streamed once for both: at XL the packet is tens of MB
+    with packet.file.open("rb") as fh:  # streamed once for both: at XL the packet is tens of MB
         while chunk := fh.read(1 << 20):
             sha256.update(chunk)
             sha1.update(chunk)
-    ids = _Ids(sha256.hexdigest(), packet_name)
-    pages = {p.item.index: (p.first_page, p.last_page) for p in placed}
-    resources_: list[dict[str, Any]] = [_patient(patient, ids.patient)]
-    resources_.append(_packet_reference(packet, _attachment_hash(sha1.digest()), ids, stamp))
-    for item in timeline.items:
+    ids = _Ids(sha256.hexdigest(), packet.name)
+    pages = packet.pages
+    resources_: list[dict[str, Any]] = [_patient(packet.patient, ids.patient)]
+    resources_.append(_packet_reference(packet.file, _attachment_hash(sha1.digest()), ids, stamp))
+    for item in packet.timeline.items:
         if item.study is not None:
             resources_.append(_imaging_study(item, ids))
         else:
-            resources_.append(_document(item, records, pages.get(item.index), ids, stamp))
-    composition = _composition(check, patient, timeline, pages, problems, ids, stamp)
+            resources_.append(_document(item, packet.records, pages.get(item.index), ids, stamp))
+    composition = _composition(packet, ids, stamp)
     return {
         "resourceType": "Bundle",
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{ids.bundle}"},
@@ -226,16 +215,9 @@ def _uid(seed: str) -> str:
     return f"2.25.{uuid.uuid5(_NAMESPACE, seed).int}"
 
 
-def _composition(
-    check: CheckResult,
-    patient: Patient,
-    timeline: Timeline,
-    pages: dict[int, tuple[int, int]],
-    problems: Sequence[Problem],
-    ids: _Ids,
-    stamp: str,
-) -> dict[str, Any]:
-    report = check.report
+def _composition(packet: Packet, ids: _Ids, stamp: str) -> dict[str, Any]:
+    patient, timeline, pages = packet.patient, packet.timeline, packet.pages
+    report = packet.check.report
     code, display = _codes()["packet"]["code"]
     sections = []
     if patient.questions:
@@ -253,7 +235,7 @@ def _composition(
     records = _section("Records", lines)
     records["entry"] = [_ref(ids.packet), *(_ref(ids.item(item)) for item in timeline.items)]
     sections.append(records)
-    left_out = [f"{p.path}: {p.message}" for p in problems if p.severity is Severity.ERROR]
+    left_out = [f"{p.path}: {p.message}" for p in packet.problems if p.severity is Severity.ERROR]
     if left_out:
         sections.append(_section("Files not included", left_out))
     title = f"Records for a second opinion: {report.checklist.title}"

@@ -23,7 +23,7 @@ from recordpack.models import Category, Inventory, Problem, Severity, Timeline
 from recordpack.options import BuildOptions, Profile, ReadOptions, today
 from recordpack.outputs import Staging, check_packet_path, check_targets
 from recordpack.read import fingerprint, limited, read_folder
-from recordpack.results import BuildResult, CheckResult, PlacedItem
+from recordpack.results import BuildResult, CheckResult, Packet, PlacedItem
 from recordpack.sources import Records
 from recordpack.timeline import build_timeline
 from recordpack.understand import understand
@@ -107,33 +107,34 @@ def build_packet(
     bundle = None
     with Staging() as staging:  # the packet and its bundle appear together or not at all
         target = staging.reserve(options.output)
-        packet = _assemble(ctx, layout, timeline, check, options, target)
+        assembled = _assemble(ctx, layout, timeline, check, options, target)
         clock.lap("assembly")
-        firsts = packet.starts[1:]  # the extra pages follow the records
-        placed = tuple(
-            PlacedItem(item, start, start + part.pages - 1)
-            for item, part, start in zip(layout.placed, layout.records, firsts, strict=False)
-        )
-        ctx.problems.extend(_unstamped(placed, packet.unstamped))
+        placed = _placed(layout, assembled)
+        ctx.problems.extend(_unstamped(placed, assembled.unstamped))
+        packet = Packet(target, options.output.name, timeline, placed, check, options.patient,
+                        profile, tuple(ctx.problems), ctx.records)  # fmt: skip
         if options.bundle or options.iso:
-            bundle = write_bundle(options.bundle, staging=staging, records=ctx.records,
-                                  packet=target, timeline=timeline, placed=placed,
-                                  problems=ctx.problems, profile=profile,
-                                  patient=options.patient, progress=ctx.report,
-                                  workers=ctx.options.workers, iso=options.iso)  # fmt: skip
+            bundle = write_bundle(packet, options.bundle, staging=staging, iso=options.iso,
+                                  progress=ctx.report, workers=ctx.options.workers)  # fmt: skip
         if options.fhir:
-            document = fhir_document(timeline=timeline, placed=placed, check=check,
-                                     patient=options.patient, records=ctx.records,
-                                     packet=target, problems=ctx.problems,
-                                     packet_name=options.output.name)  # fmt: skip
-            staging.file(options.fhir, json.dumps(document, indent=1, ensure_ascii=False).encode())
+            document = json.dumps(fhir_document(packet), indent=1, ensure_ascii=False)
+            staging.file(options.fhir, document.encode())
         staging.commit()
     if bundle and options.encrypt_password:
         ctx.problems.append(_unencrypted_bundle(bundle))
     clock.lap("write")
-    return BuildResult(options.output, bundle, packet.total_pages, layout.cover.pages, placed,
-                       tuple(ctx.problems), check, timeline, packet.active_content_removed,
+    return BuildResult(options.output, bundle, assembled.total_pages, layout.cover.pages, placed,
+                       tuple(ctx.problems), check, timeline, assembled.active_content_removed,
                        clock.laps, options.fhir, options.iso)  # fmt: skip
+
+
+def _placed(layout: Layout, assembled: Assembled) -> tuple[PlacedItem, ...]:
+    """Each record's item with the pages it landed on (the extra pages follow the records)."""
+    firsts = assembled.starts[1:]
+    return tuple(
+        PlacedItem(item, start, start + part.pages - 1)
+        for item, part, start in zip(layout.placed, layout.records, firsts, strict=False)
+    )
 
 
 def _check_outputs(folder: Path, options: BuildOptions) -> None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recordpack.checklist import ChecklistReport
 from recordpack.models import Item, Problem, Timeline
 from recordpack.patient import SentRequest
+
+if TYPE_CHECKING:
+    from recordpack.options import Profile
+    from recordpack.patient import Patient
+    from recordpack.sources import Records
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,31 @@ class PlacedItem:
     item: Item
     first_page: int
     last_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """A built packet as every output beside it sees it: the file, what it holds and where.
+
+    The bundle (with its DICOMDIR, XDM submission and ISO image) and the FHIR document each take
+    this one value, so a new output is one writer that reads it, not more lists threaded
+    through the pipeline.
+    """
+
+    file: Path  # the packet as written (staged until the build commits)
+    name: str  # its file name once in place, as the outputs refer to it
+    timeline: Timeline
+    placed: tuple[PlacedItem, ...]  # the items in the packet, with their pages
+    check: CheckResult
+    patient: Patient
+    profile: Profile
+    problems: tuple[Problem, ...]  # files not included, and notes
+    records: Records  # the records folder, to copy and hash the originals
+
+    @property
+    def pages(self) -> dict[int, tuple[int, int]]:
+        """Each placed item's first and last page in the packet, by its timeline index."""
+        return {p.item.index: (p.first_page, p.last_page) for p in self.placed}
 
 
 @dataclass(frozen=True, slots=True)
