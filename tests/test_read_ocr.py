@@ -172,3 +172,50 @@ def test_only_the_first_pages_of_a_very_long_scan_get_ocr(tmp_path: Path):
     [warning] = inventory.problems
     assert "first 2 of its 3 pages" in warning.message
     assert "--limit ocr_pages=20" in warning.hint
+
+
+def _joined(*pdfs: bytes) -> bytes:
+    import pikepdf
+
+    out = pikepdf.new()
+    for data in pdfs:
+        out.pages.extend(pikepdf.open(io.BytesIO(data)).pages)
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_scanned_page_inside_a_text_pdf_is_read_and_found_as_its_own_report(tmp_path: Path):
+    from tests.builders import pages_pdf
+    from tests.test_understand_split import CT
+
+    root = tmp_path / "r"
+    root.mkdir()
+    mixed = _joined(pages_pdf(CT), image_pages(_png(scan_image(REPORT))))
+    (root / "download.pdf").write_bytes(mixed)
+    inv = scan_folder(root)
+    by_pages = {i.sources[0].pages: i for i in inv.items}
+    assert set(by_pages) == {(1, 1), (2, 2)}
+    ct, lab = by_pages[(1, 1)], by_pages[(2, 2)]
+    assert ct.category is Category.RADIOLOGY and ct.ocr is None
+    assert lab.category is Category.LAB and "Hemoglobin" in lab.text
+    assert (str(lab.date), lab.date_source) == ("2025-03-14", "ocr:collected")
+    assert lab.ocr is not None and set(lab.ocr.layers) == {0}  # the report's own first page
+    out = tmp_path / "p.pdf"
+    result = CliRunner().invoke(app_module(), ["build", str(root), "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run([require_tool("pdftotext"), str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "Hemoglobin" in text  # the scanned page is searchable in the packet
+
+
+def test_a_download_of_scans_only_is_split_by_what_ocr_reads(tmp_path: Path):
+    root = tmp_path / "r"
+    root.mkdir()
+    pages = image_pages(_png(scan_image(PATHOLOGY))), image_pages(_png(scan_image(REPORT)))
+    (root / "faxes.pdf").write_bytes(_joined(*pages))
+    inv = scan_folder(root)
+    assert sorted((i.sources[0].pages, i.category) for i in inv.items) == [
+        ((1, 1), Category.PATHOLOGY),
+        ((2, 2), Category.LAB),
+    ]

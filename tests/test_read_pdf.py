@@ -35,3 +35,20 @@ def test_files_attached_to_a_pdf_are_named_not_carried(tmp_path: Path):
     inv = scan_folder(tmp_path)
     [problem] = inv.problems
     assert "attached files" in problem.message and problem.severity is Severity.WARNING
+
+
+def test_bookmarks_pointing_nowhere_are_left_out_and_the_rest_kept():
+    import pikepdf
+
+    from recordpack.read.pdf import read_pdf
+    from tests.builders import pages_pdf
+
+    data = pages_pdf([["a"], ["b"], ["c"]], bookmarks={0: "Visit", 1: "Labs", 2: "Scan"})
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        second = pdf.Root.Outlines.First.Next
+        second.Dest = pikepdf.Array([pikepdf.Dictionary(Type=pikepdf.Name.Page), pikepdf.Name.Fit])
+        second.Next.Dest = pikepdf.Array([pikepdf.Name.Fit])  # no page at all
+        out = io.BytesIO()
+        pdf.save(out)
+    reading = read_pdf(io.BytesIO(out.getvalue()))
+    assert reading.pages == 3 and reading.outline == ((0, "Visit"),)

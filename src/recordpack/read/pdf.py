@@ -69,6 +69,19 @@ def read_pdf(stream: BinaryIO, *, password: str | None = None, max_pages: int = 
     )
 
 
+# what pypdf raises on a damaged outline (it asserts on a destination that is not a page)
+_OUTLINE_ERRORS = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    AssertionError,
+)
+
+
 def _outline(reader: PdfReader, pages: int) -> tuple[tuple[int, str], ...]:
     """The file's top-level bookmarks as (page index, title), in page order.
 
@@ -78,14 +91,14 @@ def _outline(reader: PdfReader, pages: int) -> tuple[tuple[int, str], ...]:
     marks: set[tuple[int, str]] = set()
     try:
         entries = reader.outline
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except _OUTLINE_ERRORS:
         return ()
     for entry in entries:
         if isinstance(entry, list):
             continue  # children of the previous bookmark: sections of one document
         try:
             page = reader.get_destination_page_number(entry)
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        except _OUTLINE_ERRORS:  # a destination that is not a page of this file
             continue
         if page is not None and 0 <= page < pages:
             marks.add((page, str(entry.title or "").strip()[:200]))

@@ -18,6 +18,7 @@ from functools import cache
 from recordpack.models import Category, Reading
 from recordpack.rules import check_keys, load_rules, require
 from recordpack.understand.classify import classify_text
+from recordpack.understand.dates import find_dates
 
 MIN_BOOKMARKS = 2  # one bookmark names the file; two or more, its parts
 
@@ -196,8 +197,13 @@ def _top_signals(
         found.append((w["identity_block"], "a patient block at the top"))
     elif labels:
         found.append((w["identity"], "a patient label at the top"))
-    if page.top and _SECTION.match(page.top[0]) and before.foot and _ends(before.foot[-1]):
-        found.append((w["section"], f"starts with the section '{page.top[0][:40]}'"))
+    if page.top and find_dates("\n".join(page.top[:5])):
+        found.append((w["dated"], "a date at the top"))
+    if page.top and before.foot and _ends(before.foot[-1]):
+        if _SECTION.match(page.top[0]):
+            found.append((w["section"], f"starts with the section '{page.top[0][:40]}'"))
+        elif _HEADING.match(page.top[0]):
+            found.append((w["heading"], f"starts with the heading '{page.top[0][:40]}'"))
     now, was = page.kind, start.kind
     if now and was and Category.OTHER not in (now, was) and now != was:
         found.append((w["category"], f"{now.value}, not {was.value}"))
@@ -205,6 +211,7 @@ def _top_signals(
 
 
 _SECTION = re.compile(r"^[A-Z][A-Z0-9 ,/&()'-]{2,60}:")
+_HEADING = re.compile(r"^[A-Z][\w&'.,-]*(?: [\w&'.,()-]+){0,6}$")  # short, capitalised, no colon
 
 
 def _ends(line: str) -> bool:
