@@ -13,7 +13,8 @@ flips, cut ends, inserted or repeated chunks, overwritten lengths. Every input i
 - peak memory of the workers.
 
 With ``--stage build``, each case is a folder of ``--files`` seed files, some damaged as above
-and some by their structure (PDF page entries of the wrong type and actions hidden in pages,
+and some by their structure (PDF page entries of the wrong type, actions hidden in pages and
+bookmarks pointing nowhere or in a loop,
 DICOM elements emptied or garbled, zip members named with ``!``, backslashes or ``..``), built
 with ``--bundle --fhir --iso`` and the bundle checked by ``verify``. Counted besides: an
 exception out of the build or verify (what the command line reports as exit 70), a file that
@@ -107,6 +108,8 @@ def structured(data: bytes, suffix: str, rng: random.Random) -> bytes:
 
             pdf = pikepdf.open(io.BytesIO(data))
             page = pdf.pages[rng.randrange(len(pdf.pages))].obj
+            if rng.random() < 0.3:  # bookmarks that point at a page, at nothing, or in a loop
+                _outline(pdf, page, rng)
             key = rng.choice(["/MediaBox", "/Rotate", "/Resources", "/Contents", "/Annots",
                               "/CropBox", "/AA", "/PA"])  # fmt: skip
             value = rng.choice([pikepdf.Name.X, pikepdf.String("90"), 450, -1, 0,
@@ -144,6 +147,23 @@ def structured(data: bytes, suffix: str, rng: random.Random) -> bytes:
     except Exception:  # a seed that does not parse is damaged by bytes instead
         return mutate(data, rng)
     return mutate(data, rng)
+
+
+def _outline(pdf: Any, page: Any, rng: random.Random) -> None:
+    """Give the PDF a bookmark whose destination is a page, no page, a stranger, or a loop."""
+    import pikepdf
+
+    name = pikepdf.Name
+    dest = rng.choice([
+        pikepdf.Array([page, name.Fit]), pikepdf.Array([name.Fit]), pikepdf.Array([5000]),
+        pikepdf.Array([pikepdf.Dictionary(Type=name.Page), name.Fit]), name.Nowhere,
+    ])  # fmt: skip
+    item = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String("Report"), Dest=dest))
+    outlines = pdf.make_indirect(pikepdf.Dictionary(Type=name.Outlines, First=item, Last=item))
+    item.Parent = outlines
+    if rng.random() < 0.3:
+        item.Next = item
+    pdf.Root.Outlines = outlines
 
 
 def build_case(job: tuple[int, list[str], int]) -> tuple[int, str, str, float, int]:
