@@ -18,6 +18,7 @@ import zipfile
 from array import array
 from pathlib import Path
 
+import pikepdf
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -294,6 +295,111 @@ PORTAL_ZIP: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
+# A hospital records office's release: three reports in one PDF, each with its own page
+# counter; each must come out as an item of its own.
+RELEASE = "Records release - Portland Regional.pdf"
+RELEASE_REPORTS: list[tuple[str, list[str]]] = [
+    (
+        "Portland Regional Medical Center - Cardiology",
+        [
+            "TRANSTHORACIC ECHOCARDIOGRAM",
+            IDENT,
+            "Date of study: 06/20/2025",
+            "Indication: Baseline cardiac function before systemic breast cancer therapy.",
+            "Findings:",
+            "Left ventricle: normal size and wall thickness. Normal systolic function.",
+            "Ejection fraction 62% (biplane). No regional wall motion abnormality.",
+            "Valves: trace mitral regurgitation. No stenosis.",
+            "Right ventricle: normal size and function. No pericardial effusion.",
+            "Conclusion:",
+            "Normal left ventricular size and systolic function, LVEF 62%.",
+            "Electronically signed by Anita Rao, MD 06/20/2025",
+        ],
+    ),
+    (
+        "Portland Regional Medical Center - Radiology",
+        [
+            "XR CHEST 2 VIEWS",
+            IDENT,
+            "Exam date: 08/05/2025",
+            "Indication: Preoperative evaluation.",
+            "Comparison: None.",
+            "Findings: The lungs are clear. No pleural effusion or pneumothorax.",
+            "Heart size is normal. No suspicious osseous lesion.",
+            "Impression:",
+            "No acute cardiopulmonary process.",
+            "Electronically signed by Peter Lindqvist, MD 08/05/2025",
+        ],
+    ),
+    (
+        "Portland Regional Medical Center - Radiation Oncology",
+        [
+            "RADIATION ONCOLOGY CONSULTATION",
+            IDENT,
+            "Date of service: 09/17/2025",
+            "Referring physician: Michael Okafor, MD",
+            "",
+            "Reason for consultation:",
+            "Adjuvant radiation after left partial mastectomy for invasive ductal carcinoma.",
+            "",
+            "History of present illness:",
+            "Ms Whitfield is a 57-year-old woman who presented in April 2025 with a palpable",
+            "left breast mass. Diagnostic mammogram and ultrasound showed a 1.9 cm irregular mass",
+            "at 2 o'clock with an abnormal axillary node. Core biopsy on 05/05/2025 showed",
+            "invasive ductal carcinoma, grade 2, ER 95%, PR 60%, HER2 1+ (negative), and the",
+            "axillary node was positive. Breast MRI on 05/20/2025 showed a single lesion.",
+            "She underwent left partial mastectomy with targeted axillary dissection on",
+            "08/12/2025. Final pathology: 1.8 cm invasive ductal carcinoma, margins negative",
+            "(closest 4 mm, anterior), 2 of 4 lymph nodes positive, no extranodal extension.",
+            "She has recovered well from surgery and the incisions have healed.",
+            "",
+            "Past medical history:",
+            "Hypertension, treated. Osteopenia. No prior radiation. No connective tissue disease.",
+            "",
+            "Medications:",
+            "Lisinopril 10 mg daily. Calcium and vitamin D.",
+            "",
+            "Allergies:",
+            "Penicillin (rash).",
+            "",
+            "Social history:",
+            "Works as a school librarian. Never smoker. Lives with her husband.",
+            "",
+            "Family history:",
+            "Mother with breast cancer at 61. Germline panel negative (06/10/2025).",
+            "",
+            "Physical examination:",
+            "Well-appearing. Left breast: healed lateral incision, no seroma, mild edema.",
+            "Left axilla: healed incision, no palpable adenopathy. Full shoulder range of motion.",
+            "No lymphedema of the left arm. Right breast and axilla normal.",
+            "",
+            "Assessment:",
+            "pT1c pN1a (2/4) M0, stage IIA, hormone receptor-positive, HER2-negative left breast",
+            "cancer after breast-conserving surgery and targeted axillary dissection.",
+            "",
+            "Plan:",
+            "Whole breast radiation with regional nodal irradiation, 40 Gy in 15 fractions,",
+            "with a tumor bed boost, after any adjuvant chemotherapy. Deep inspiration breath",
+            "hold for cardiac sparing. Risks discussed: fatigue, skin reaction, lymphedema,",
+            "pneumonitis, and rare cardiac toxicity. She wishes to proceed.",
+            "CT simulation will be scheduled once the systemic therapy plan is final.",
+            "",
+            "Electronically signed by Sara Nguyen, MD 09/17/2025",
+        ],
+    ),
+]
+
+
+def release_bytes() -> bytes:
+    """Reports joined into one PDF, as a records office releases them (each keeps its footer)."""
+    joined = pikepdf.new()
+    for facility, lines in RELEASE_REPORTS:
+        joined.pages.extend(pikepdf.open(io.BytesIO(pdf_bytes(facility, lines))).pages)
+    out = io.BytesIO()
+    joined.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
 # A lab report sent by the portal twice: the copy must count once.
 DUPLICATE = ("Portal downloads/download (3).pdf", "Portal downloads/download (4).pdf")
 CBC_2025: tuple[str, list[str]] = (
@@ -532,6 +638,7 @@ def build(target: Path) -> None:
     cbc = pdf_bytes(*CBC_2025)
     for name in DUPLICATE:
         _write(target / name, cbc)
+    _write(target / RELEASE, release_bytes())
     _write(target / "Meds" / "IMG_2231.jpg", photo_bytes(rng))
     members = {
         name: ("\n".join(lines) + "\n").encode() if name.endswith(".txt") else pdf_bytes(facility, lines)

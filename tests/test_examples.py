@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recordpack.cli import app
+from recordpack.models import Source
 from recordpack.pipeline import scan_folder
 from recordpack.timeline import build_timeline
 from tests.builders import EXAMPLE, require_tool, tree_hashes
@@ -29,6 +30,9 @@ EXPECTED = {
     "MRI CD 2025-05-20/PT000000/ST000000/SE000000/IM000000": ("imaging", "2025-05-20"),
     "download.pdf": ("lab", "2025-06-02"),
     "Genetic test results.pdf": ("genetics", "2025-06-10"),
+    "Records release - Portland Regional.pdf#1-1": ("cardiology", "2025-06-20"),
+    "Records release - Portland Regional.pdf#2-2": ("radiology", "2025-08-05"),
+    "Records release - Portland Regional.pdf#3-4": ("clinical-note", "2025-09-17"),
     "MyChart/Pathology/surgical_pathology.pdf": ("pathology", "2025-08-12"),
     "Op note 2025-08-12.pdf": ("procedure", "2025-08-12"),
     "letter from Dr Okafor.pdf": ("clinical-note", "2025-09-03"),
@@ -73,14 +77,23 @@ def test_every_command_is_documented():
     assert "recordpack checklists show" in README
 
 
+def where(source: Source) -> str:
+    """A source's path, with its pages when it is one report of a file that holds several."""
+    return f"{source.path}#{source.pages[0]}-{source.pages[1]}" if source.pages else source.path
+
+
 def test_every_example_document_has_the_right_category_and_date(example_copy: Path):
     timeline = build_timeline(scan_folder(example_copy))
-    got = {i.sources[0].path: (i.category.value, str(i.date)) for i in timeline.items}
+    got = {where(i.sources[0]): (i.category.value, str(i.date)) for i in timeline.items}
     assert got == EXPECTED
     assert timeline.inventory.duplicates == 1
     assert not any(i.date_ambiguous for i in timeline.items)
     notes = sorted(p.message.split(":")[0] for p in timeline.inventory.problems)
-    assert notes == ["DICOMDIR (index of an imaging CD) lists 8 images, all found", "patient file"]
+    assert notes == [
+        "DICOMDIR (index of an imaging CD) lists 8 images, all found",
+        "holds 3 reports (pages 1, 2, 3-4); each is listed on its own",
+        "patient file",
+    ]
     assert [i.date for i in timeline.items] == sorted(i.date for i in timeline.items)
     assert all(isinstance(i.date, dt.date) for i in timeline.items)
 

@@ -100,7 +100,7 @@ def _fill(
     documents = write_submission(work, packet.records, timeline.items, packet.patient,
                                  originals=full)  # fmt: skip
     has_dicom = bool(bundled)
-    bundled |= {d.source.identity: Copy(f"{SUBSET}/{d.name}", d.source.sha256)
+    bundled |= {d.source.identity: Copy(f"{SUBSET}/{d.name}", d.sha256)
                 for d in documents if d.source}  # fmt: skip
     manifest = _manifest(packet, bundled, packet_sha256, packet_size)
     write_private(
@@ -133,6 +133,8 @@ def _manifest(
             "archive": printable(source.archive) if source.archive else None,
             "source_pages": list(source.pages) if source.pages else None,
             "sha256": source.sha256 or (copy.sha256 if copy else None),
+            # a report of a file that holds several is copied as its own pages
+            "bundle_sha256": copy.sha256 if copy and source.pages else None,
             "size": source.size,
             "kind": source.kind.value,
             "item": item.index,

@@ -65,6 +65,7 @@ class Document:
     size: int
     sha1: str
     source: Source | None = None  # the original it is a copy of (None: the packet)
+    sha256: str | None = None  # the copy's own: one report's pages differ from their file
 
 
 def write_submission(
@@ -116,9 +117,14 @@ def _describe(
     service: dt.date | None,
     source: Source | None = None,
 ) -> Document:
-    with path.open("rb") as fh:
-        sha1 = hashlib.file_digest(fh, "sha1").hexdigest()
-    return Document(path.name, title, kind, category, service, path.stat().st_size, sha1, source)
+    sha1, sha256 = hashlib.sha1(usedforsecurity=False), hashlib.sha256()
+    with path.open("rb") as fh:  # read once for both
+        while chunk := fh.read(1 << 20):
+            sha1.update(chunk)
+            sha256.update(chunk)
+    size = path.stat().st_size
+    return Document(path.name, title, kind, category, service, size, sha1.hexdigest(), source,
+                    sha256.hexdigest())  # fmt: skip
 
 
 def metadata(

@@ -299,8 +299,8 @@ def _manifest(medium: _Medium) -> Iterator[Finding]:
     try:
         manifest: Any = json.loads(medium.index(name, MAX_MANIFEST_BYTES))
         files = [(manifest["packet"]["path"], manifest["packet"]["sha256"])]
-        files += [(f["bundle_path"], f["sha256"]) for f in manifest["files"]
-                  if f.get("bundle_path")]  # fmt: skip
+        files += [(f["bundle_path"], f.get("bundle_sha256") or f["sha256"])
+                  for f in manifest["files"] if f.get("bundle_path")]  # fmt: skip
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         yield Finding(Severity.ERROR, name, f"cannot be read ({_why(exc)})")
         return
