@@ -14,7 +14,7 @@ from pypdf.annotations import Link
 from recordpack import assemble as assembly
 from recordpack.assemble import BAND, STAMP_WIDTH, Part, Strips
 from recordpack.layout.strips import render_strips
-from tests.builders import pdf_bytes, require_tool
+from tests.builders import LAB, pdf_bytes, require_tool
 
 
 def assemble(parts: list[Part], **options: Any) -> SimpleNamespace:
@@ -335,3 +335,34 @@ def test_a_damaged_page_description_is_placed_and_stamped_never_a_failed_packet(
         assert f"page {number} of {len(parts)}" in text
         if "ODD PAGE REPORT" not in text:  # only where its font could not be kept
             assert parts[number - 1].title in ("Font an array", "Resources a number")
+
+
+def test_a_page_that_cannot_be_stamped_is_placed_as_it_is_with_a_note(tmp_path: Path, monkeypatch):
+    """The last resort, for a page no mending makes stampable.
+
+    The stamper is made to fail on every source page; the build still places the page,
+    unstamped, and says so.
+    """
+    from recordpack.options import BuildOptions, ReadOptions
+    from recordpack.pipeline import build_packet
+
+    stamp_page = assembly._stamp_page
+
+    def failing(*args: Any, shrink: bool, **kwargs: Any) -> None:
+        if shrink:  # a source page, not one recordpack drew
+            raise ValueError("a page description no viewer could follow")
+        stamp_page(*args, shrink=shrink, **kwargs)
+
+    monkeypatch.setattr(assembly, "_stamp_page", failing)
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "cbc.pdf").write_bytes(pdf_bytes(LAB))
+    out = tmp_path / "p.pdf"
+    options = BuildOptions(output=out, read=ReadOptions(ocr_lang=None))
+    result = build_packet(records, options)
+    [placed] = result.placed
+    page = PdfReader(out).pages[placed.first_page - 1].extract_text()
+    assert "COMPLETE BLOOD COUNT" in page  # placed, as it is
+    assert f"page {placed.first_page} of {result.pages}" not in page  # without its stamp
+    [note] = [p for p in result.problems if "damaged page description" in p.message]
+    assert note.path == "cbc.pdf" and f"page {placed.first_page} " in note.message
