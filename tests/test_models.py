@@ -22,3 +22,12 @@ def test_ocr_text_counts_the_pages_it_read():
     ocr = OcrText("eng", 91.5, {0: b"%PDF", 2: b"%PDF"})
     assert ocr.pages == 2
     assert ocr == OcrText("eng", 91.5)  # the layers are carried, not compared
+
+
+def test_a_report_of_a_file_of_several_is_named_with_its_pages():
+    from recordpack.models import Kind, Source
+
+    whole = Source("all.pdf", "ab" * 32, 10, Kind.PDF)
+    part = Source("all.pdf", "ab" * 32, 10, Kind.PDF, archive="portal.zip", pages=(3, 4))
+    assert whole.where == "all.pdf" and part.where == "portal.zip!all.pdf, pages 3-4"
+    assert part.identity == "ab" * 32 + "#3-4" != whole.identity

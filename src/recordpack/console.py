@@ -122,7 +122,7 @@ def print_timeline(timeline: Timeline) -> None:
         if item.date_ambiguous:
             date.append(" ?", style="yellow")
         count = item.study.images if item.study else item.pages
-        source = shown(item.sources[0].display)
+        source = shown(item.sources[0].where)
         if len(item.sources) > 1:
             source += f" (+{len(item.sources) - 1})"
         table.add_row(

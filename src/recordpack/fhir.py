@@ -158,8 +158,7 @@ def _document(
                                        "title": title}})  # fmt: skip
     for source in item.sources:
         mime = MEDIA_TYPES.get(source.kind, "application/octet-stream")
-        part = f", pages {source.pages[0]}-{source.pages[1]}" if source.pages else ""
-        attachment: dict[str, Any] = {"contentType": mime, "title": source.display + part,
+        attachment: dict[str, Any] = {"contentType": mime, "title": source.where,
                                       "size": source.size}
         # changed since the scan: listed without a hash rather than with a wrong one
         with contextlib.suppress(OSError):

@@ -94,6 +94,18 @@ class Source:
         """The name a person recognises: ``portal.zip!labs/cbc.pdf`` for zip members."""
         return f"{self.archive}!{self.path}" if self.archive else self.path
 
+    @property
+    def where(self) -> str:
+        """Its name, with the pages when it is one report of several: ``all.pdf, pages 3-4``."""
+        if not self.pages:
+            return self.display
+        first, last = self.pages
+        return (
+            f"{self.display}, page {first}"
+            if first == last
+            else f"{self.display}, pages {first}-{last}"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -168,7 +168,7 @@ def timeline_csv(timeline: Timeline) -> str:
                 item.study.images if item.study else "",
                 item.modality or "",
                 item.reason,
-                printable(item.sources[0].display),
+                printable(item.sources[0].where),
             )
         )
     return buffer.getvalue()

@@ -93,11 +93,10 @@ def _same(a: Item, b: Item) -> bool:
 
 def _note(copy: Item, best: Item) -> Problem:
     source = copy.sources[0]
-    where = f" (pages {source.pages[0]}-{source.pages[1]})" if source.pages else ""
     return Problem(
         source.display,
         Severity.INFO,
-        f"another copy of '{best.title}'{where}: the same date, text and numbers as"
-        f" {best.sources[0].display}, which is the copy in the packet",
+        f"another copy of '{best.title}' ({source.where}): the same date, text and numbers as"
+        f" {best.sources[0].where}, which is the copy in the packet",
         "nothing to do, unless they are different reports: then check both files",
     )
