@@ -71,3 +71,36 @@ def test_metadata_names_the_patient_as_hl7_and_escapes_what_it_quotes():
     assert 'Path <report> & "addendum"' in titles
     codes = {c.get("nodeRepresentation") for c in root.iter(f"{RIM}Classification")}
     assert {"11526-1", "urn:ihe:iti:xds-sd:pdf:2008", "N"} <= codes
+
+
+def test_each_report_of_a_file_of_several_is_its_own_document_or_the_whole_file(tmp_path: Path):
+    """Pages a damaged file does not have (its page tree read shorter than the scan read it)
+    cannot be taken apart: the whole file goes instead, and the bundle is still made."""
+    import io
+
+    from pypdf import PdfReader
+
+    from recordpack.models import Category, Source
+    from recordpack.sources import Records
+    from recordpack.submission import write_submission
+    from tests.builders import make_item, pages_pdf
+
+    records = tmp_path / "records"
+    records.mkdir()
+    data = pages_pdf([["Report one"], ["Report two"], ["Report two, page 2"]])
+    (records / "all.pdf").write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+
+    def report(pages: tuple[int, int]):
+        source = Source("all.pdf", digest, len(data), Kind.PDF, pages=pages)
+        return make_item(f"p{pages[0]}", category=Category.CLINICAL_NOTE, sources=(source,))
+
+    items = [report((1, 1)), report((2, 3)), report((4, 5))]  # the last: pages it has not
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "packet.pdf").write_bytes(data)
+    docs = write_submission(work, Records(records), items, Patient(), originals=True)
+    sizes = [len(PdfReader(io.BytesIO((work / "IHE_XDM/SUBSET01" / d.name).read_bytes())).pages)
+             for d in docs[1:]]  # fmt: skip
+    assert sizes == [1, 2, 3]
+    assert docs[3].sha256 == digest and docs[1].sha256 != digest

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET  # writing only; reading uses defusedxml
 
+import pikepdf
+
 from recordpack.assemble import extract_pages
 from recordpack.fhir import document_type
 from recordpack.models import MEDIA_TYPES, Item, Kind, Source
@@ -97,16 +99,29 @@ def write_submission(
                     continue  # DICOM travels in DICOM/, with its DICOMDIR
                 seen.add(source.identity)
                 name = f"DOC{len(documents) + 1:05d}.{_EXTENSION.get(source.kind, 'BIN')}"
-                if source.pages:  # one report of a file that holds several: its own pages
-                    write_private(folder / name, extract_pages(records.read(source), source.pages))
-                else:
-                    records.copy(source, folder / name)
+                _copy_original(records, source, folder / name)
                 service = None if item.file_dated else item.date
                 documents.append(_describe(folder / name, item.title, source.kind,
                                            item.category.value, service, source))  # fmt: skip
     with open_private(folder / "METADATA.XML") as out:
         out.writelines(metadata(documents, patient, created))
     return documents
+
+
+def _copy_original(records: Records, source: Source, target: Path) -> None:
+    """A document as it is; one report of a file of several as its own pages.
+
+    A file whose pages cannot be taken apart (a page tree qpdf reads shorter than the scan
+    did) goes whole: the report is in it, and nothing stops the bundle.
+    """
+    if not source.pages:
+        records.copy(source, target)
+        return
+    data = records.read(source)
+    try:
+        write_private(target, extract_pages(data, source.pages))
+    except (ValueError, pikepdf.PdfError):
+        write_private(target, data)
 
 
 def _describe(
