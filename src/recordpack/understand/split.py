@@ -11,6 +11,7 @@ one multi-page report is never cut.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -120,6 +121,7 @@ class _Page:
     blank: bool
     title: str  # the report title the page starts with
     kind: Category | None  # the kind of report the page reads as, when that is clear
+    dates: frozenset[dt.date]  # the dates in its first lines
 
     @classmethod
     def of(cls, text: str, image: bool, total: int) -> _Page:
@@ -141,6 +143,7 @@ class _Page:
             blank=not lines and not image,
             title=titled.title if titled and titled.confidence == "high" else "",
             kind=whole.category if whole and whole.confidence == "high" else None,
+            dates=frozenset(d.date for d in find_dates("\n".join(top[:5]))),
         )
 
 
@@ -190,14 +193,16 @@ def _top_signals(
         found.append((w["mid_sentence"], ""))
     if opening := next((line for line in page.top[:2] if rules.opening.match(line)), ""):
         found.append((w["opens"], f"opens with '{opening[:40]}'"))
-    if page.title:
+    if page.title and _same_report(page, start):
+        found.append((w["same_title"], ""))
+    elif page.title:
         found.append((w["title"], f"title '{page.title[:60]}' at the top"))
     labels = {m.group(0).lower() for line in page.top for m in rules.identity.finditer(line)}
     if len(labels) > 1:
         found.append((w["identity_block"], "a patient block at the top"))
     elif labels:
         found.append((w["identity"], "a patient label at the top"))
-    if page.top and find_dates("\n".join(page.top[:5])):
+    if page.dates and page.dates != start.dates:
         found.append((w["dated"], "a date at the top"))
     if page.top and before.foot and _ends(before.foot[-1]):
         if _SECTION.match(page.top[0]):
@@ -217,6 +222,11 @@ _HEADING = re.compile(r"^[A-Z][\w&'.,-]*(?: [\w&'.,()-]+){0,6}$")  # short, capi
 def _ends(line: str) -> bool:
     """The line ends a sentence (or a sign-off): what comes next may be a new report."""
     return line.rstrip()[-1:] in ".)]!?" or bool(_rules().ends.search(line))
+
+
+def _same_report(page: _Page, start: _Page) -> bool:
+    """The title and dates of the report's first page again: its running title, not a new one."""
+    return page.title.casefold() == start.title.casefold() and page.dates <= start.dates
 
 
 def _mid_sentence(last: str, first: str) -> bool:
