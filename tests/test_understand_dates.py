@@ -81,8 +81,25 @@ def test_unlabelled_header_date_then_file_name_then_metadata():
         choose_date("Clinic letter\n12 March 2025\nDear Dr", Category.CLINICAL_NOTE).source
         == "text:header"
     )
-    by_name = choose_date("no dates", Category.LAB, name="Labs/IMG_20250314_0930.jpg")
+    by_name = choose_date("no dates", Category.LAB, name="Labs/CBC 20250314.pdf")
     assert (by_name.date, by_name.source) == (D(2025, 3, 14), "filename")
+
+
+def test_a_date_a_camera_put_in_the_name_is_a_file_date():
+    """IMG_20250214_... is when the photo was taken, not when the colonoscopy was done."""
+    from recordpack.models import Item, Kind
+
+    names = ["Labs/IMG_20250314_0930.jpg", "PXL_20250314_093012.jpg",
+             "Screenshot_20250314-093012.png", "Screen Shot 2025-03-14 at 09.30.png"]  # fmt: skip
+    for name in names:
+        found = choose_date("no dates", Category.PROCEDURE, name=name)
+        assert (found.date, found.source) == (D(2025, 3, 14), "filename:camera"), name
+        item = Item("x", Category.PROCEDURE, "t", found.date, found.source, False, "", 1, None,
+                    (), Kind.JPEG)  # fmt: skip
+        assert item.file_dated  # shown as a file date, never recent enough for a checklist
+
+
+def test_metadata_dates_come_last():
     meta = choose_date("", Category.OTHER, fallbacks={"pdf:CreationDate": D(2020, 1, 1)})
     assert (meta.date, meta.source) == (D(2020, 1, 1), "pdf:CreationDate")
     assert choose_date("", Category.OTHER).date is None

@@ -31,6 +31,7 @@ MEDIA_TYPES = {Kind.PDF: "application/pdf", Kind.JPEG: "image/jpeg", Kind.PNG: "
 FILE_DATE_SOURCES = (
     "pdf:",
     "exif:",
+    "filename:camera",
     "cda:created",
     "fhir:timestamp",
     "fhir:indexed",

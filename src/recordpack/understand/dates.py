@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import PurePosixPath
 
 from recordpack.models import Category, DateFinding
 from recordpack.options import DateOrder
@@ -144,12 +145,13 @@ class _DateRules:
     generic: tuple[str, ...]
     rank: dict[str, tuple[tuple[str, ...], ...]]
     label_re: re.Pattern[str]
+    camera: re.Pattern[str]  # names cameras and screenshot tools give their files
 
 
 @cache
 def _date_rules() -> _DateRules:
     data = load_rules("dates.toml")
-    check_keys(data, ("never", "generic", "rank"), "data/rules/dates.toml")
+    check_keys(data, ("never", "generic", "camera_names", "rank"), "data/rules/dates.toml")
     check_keys(data["rank"], [c.value for c in Category], "data/rules/dates.toml [rank]")
     never = tuple(data["never"])
     generic = tuple(data["generic"])
@@ -157,7 +159,8 @@ def _date_rules() -> _DateRules:
     labels = {*never, *generic, *(label for g in rank.values() for group in g for label in group)}
     alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
     label_re = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-    return _DateRules(never, generic, rank, label_re)
+    camera = re.compile("|".join(re.escape(n) for n in data["camera_names"]), re.IGNORECASE)
+    return _DateRules(never, generic, rank, label_re, camera)
 
 
 def choose_date(
@@ -193,7 +196,9 @@ def choose_date(
         source = f"text:{label}" if label else "text:header"
         return DateFinding(found.date, source, found.ambiguous)
     if name and (in_name := find_dates(_name_for_dates(name), order)):
-        return DateFinding(in_name[0].date, "filename", in_name[0].ambiguous)
+        taken = rules.camera.match(PurePosixPath(name).name)  # when a picture was taken
+        source = "filename:camera" if taken else "filename"
+        return DateFinding(in_name[0].date, source, in_name[0].ambiguous)
     for source, date in (fallbacks or {}).items():
         return DateFinding(date, source)
     return DateFinding(None)
