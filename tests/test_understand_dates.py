@@ -143,3 +143,12 @@ def test_spanish_german_french_and_dutch_labels_and_never_the_birth_date(text: s
     assert (found.date, found.source) == (D(2024, 6, 5), f"text:{label}")
     birth_only = text.splitlines()[0]
     assert choose_date(birth_only, Category.RADIOLOGY, order=DateOrder.DMY).date is None
+
+
+def test_a_date_of_an_earlier_event_never_dates_the_report():
+    """Comparisons, onsets, histories: the date of something the report mentions."""
+    for text in ("CT CHEST\nUnchanged since 23.11.2014.\nNo new nodules.",
+                 "Clinic note\nStatus post lumpectomy 03/02/2024.\nDoing well.",
+                 "Echo report\nStable since 01/05/2023.",
+                 "MRI\nVergeleken met 12-03-2022: geen verandering."):  # fmt: skip
+        assert choose_date(text, Category.RADIOLOGY).date is None, text
