@@ -22,6 +22,7 @@ from recordpack.models import (
 )
 from recordpack.options import DateOrder
 from recordpack.read.cda import document_types
+from recordpack.read.pdf import TEXT_PAGES
 from recordpack.understand.classify import Classification, classify_text
 from recordpack.understand.dates import choose_date
 from recordpack.understand.findings import key_findings
@@ -76,7 +77,6 @@ def document_item(
 
 
 RANGES_SHOWN = 12  # a note on a file of 500 reports names the first few ranges
-TEXT_PAGES = 3  # a document's first pages: its header block, title, dates and first sections
 
 
 def _item_id(source: Source) -> str:

@@ -48,9 +48,10 @@ def _groups(bucket: list[Item]) -> list[tuple[Item, list[Item]]]:
     """Copies of one report among items of one category and date: (best copy, the others)."""
     if len(bucket) < 2:
         return []
+    prints = {item.id: _fingerprint(item) for item in bucket}  # once each, not once per pair
     groups: list[list[Item]] = []
     for item in sorted(bucket, key=_quality, reverse=True):
-        home = next((g for g in groups if _same(g[0], item)), None)
+        home = next((g for g in groups if _same(g[0], item, prints)), None)
         if home is None:
             groups.append([item])
         else:
@@ -74,13 +75,13 @@ def _fingerprint(item: Item) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(_WORD.findall(text)), frozenset(_NUMBER.findall(text))
 
 
-def _same(a: Item, b: Item) -> bool:
+def _same(a: Item, b: Item, prints: dict[str, tuple[frozenset[str], frozenset[str]]]) -> bool:
     """Nearly all words, and the numbers, of the shorter copy are in the longer.
 
     Between two text layers every number must be found (a note copied forward changes a few);
     a copy read by OCR may have misread some.
     """
-    (words_a, numbers_a), (words_b, numbers_b) = _fingerprint(a), _fingerprint(b)
+    (words_a, numbers_a), (words_b, numbers_b) = prints[a.id], prints[b.id]
     if min(len(words_a), len(words_b)) < MIN_WORDS:
         return False
     if len(words_a & words_b) / min(len(words_a), len(words_b)) < WORDS:
