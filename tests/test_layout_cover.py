@@ -75,15 +75,3 @@ def test_the_cover_hides_empty_sections_and_tables_identity_mismatches(tmp_path)
     row = next(line for line in checked.splitlines() if "#2 CT CHEST" in line)
     assert "name" in row and "dana whitford" in row and "dana whitfield" in row
 
-
-def test_key_findings_are_quoted_most_recent_first_with_their_page():
-    from recordpack.layout.cover import key_findings
-
-    old = make_item("a", index=1, date=dt.date(2025, 1, 1), title="CT", findings="Stable.")
-    new = make_item("b", index=2, date=dt.date(2025, 6, 1), title="MRI", findings="New lesion.")
-    none = make_item("c", index=3, date=dt.date(2025, 7, 1), title="Letter")
-    rows = key_findings([old, new, none], {1: 5, 2: 9, 3: 11})
-    assert [(r["number"], r["quote"], r["page"]) for r in rows] == [
-        (2, "New lesion.", 9), (1, "Stable.", 5),
-    ]  # fmt: skip
-    assert rows[0]["link"].endswith("/9")

@@ -123,14 +123,15 @@ def build_packet(
     if bundle and options.encrypt_password:
         ctx.problems.append(_unencrypted_bundle(bundle))
     clock.lap("write")
-    return BuildResult(options.output, bundle, assembled.total_pages, layout.cover.pages, placed,
+    front = sum(p.pages for p in layout.front)
+    return BuildResult(options.output, bundle, assembled.total_pages, front, placed,
                        tuple(ctx.problems), check, timeline, assembled.active_content_removed,
                        clock.laps, options.fhir, options.iso)  # fmt: skip
 
 
 def _placed(layout: Layout, assembled: Assembled) -> tuple[PlacedItem, ...]:
     """Each record's item with the pages it landed on (the extra pages follow the records)."""
-    firsts = assembled.starts[1:]
+    firsts = assembled.starts[len(layout.front) :]
     return tuple(
         PlacedItem(item, start, start + part.pages - 1)
         for item, part, start in zip(layout.placed, layout.records, firsts, strict=False)
@@ -161,6 +162,7 @@ def _assemble(
             title=_packet_title(options),
             subject=f"Records for a second opinion: {check.report.checklist.title}",
             strips=layout.strips,
+            cover_parts=len(layout.front),
             destination=out,
             encrypt_password=options.encrypt_password,
             attachments=_attachments(ctx, timeline) if options.attach_originals else [],

@@ -22,6 +22,8 @@ from recordpack.context import Context
 from recordpack.errors import RecordpackError, described
 from recordpack.layout import cover
 from recordpack.layout.drawing import Drawing
+from recordpack.layout.findings import key_findings, needs_page, render_findings
+from recordpack.layout.html import Laid
 from recordpack.layout.index import index_pages, lay_out_index
 from recordpack.layout.pages import Drawn, item_pages, study_pages
 from recordpack.layout.strips import render_strips
@@ -48,15 +50,21 @@ class Layout:
     """The packet's pages in order: cover, one part per placed record, then the extra pages."""
 
     cover: Part
+    findings: Part | None  # every report's conclusion whole, when the cover leaves some out
     records: tuple[Part, ...]
     placed: tuple[Item, ...]  # the item of each record part
     extra: tuple[Part, ...]
     strips: Strips  # every part's stamp, drawn
 
     @property
+    def front(self) -> list[Part]:
+        """The parts before the records: the cover, and the findings page when there is one."""
+        return [self.cover, *([self.findings] if self.findings else [])]
+
+    @property
     def parts(self) -> list[Part]:
         """Every part, in packet order."""
-        return [self.cover, *self.records, *self.extra]
+        return [*self.front, *self.records, *self.extra]
 
 
 def lay_out(
@@ -71,14 +79,16 @@ def lay_out(
     order = packet_order(timeline.items, options.order)
     studies = [i for i in timeline.items if i.category is Category.IMAGING]
     originals = _originals_note(profile, options)
-    stamps = [_stamp(head, "cover"), *(_record_stamp(head, item) for _, item in order),
-              _stamp(head, "not included"), _stamp(head, "transmittal")]  # fmt: skip
+    stamps = [
+        *(_stamp(head, what) for what in ("cover", "key findings", "not included", "transmittal")),
+        *(_record_stamp(head, item) for _, item in order),
+    ]
     with Drawing(ctx.options.workers, parallel=len(studies) > 1 or len(order) > 100) as drawing:
         drawn = study_pages(drawing, ctx, studies, originals, options.template_dir)  # needed first
         strips = drawing.submit(render_strips, stamps, options.template_dir)
         records, placed = _records(ctx, order, drawn, options, originals, head)
         extra = _extras(ctx, check, options, head)
-        cover_part = _cover(drawing, timeline, check, options, records, placed, extra, head)
+        front = _cover(drawing, timeline, check, options, records, placed, extra, head)
         try:
             drawn_strips = strips.result()
         except Exception:  # a lost worker: draw them here, where a real error is raised again
@@ -86,7 +96,7 @@ def lay_out(
     # What WeasyPrint laid out (the cover's index above all: 130 MB at 1,200 rows) is left as
     # reference cycles that no later allocation would prompt Python to free before assembly.
     gc.collect()
-    return Layout(cover_part, tuple(records), tuple(placed), tuple(extra), drawn_strips)
+    return Layout(*front, tuple(records), tuple(placed), tuple(extra), drawn_strips)
 
 
 def stamp_head(options: BuildOptions) -> str:
@@ -170,12 +180,12 @@ def _cover(
     placed: list[Item],
     extra: list[Part],
     head: str,
-) -> Part:
-    """The cover and its index, whose page numbers depend on the cover's own length.
+) -> tuple[Part, Part | None]:
+    """The cover and its index, and the findings page after them when the cover shows not all.
 
-    The index's rows cost most of the layout, so the length is guessed before drawing them
-    (:func:`index_pages`); when the guess is wrong the cover is laid out again with the
-    corrected numbers.
+    Page numbers depend on the cover's own length. The index's rows cost most of the layout,
+    so the length is guessed before drawing them (:func:`index_pages`); when the guess is wrong
+    the cover is laid out again with the corrected numbers.
     """
     sizes = [p.pages for p in (*records, *extra)]
     alone = len(sizes) > INDEX_ALONE_AFTER
@@ -185,33 +195,52 @@ def _cover(
                     source_count=sum(len(i.sources) for i in timeline.items),
                     template_dir=options.template_dir)  # fmt: skip
 
-    def draw(pages: int) -> bytes:
-        starts = [pages + 1 + before for before in accumulate(sizes[:-1], initial=0)]
-        rows = [
-            cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s,
-                           file_date=i.file_dated)
-            for i, s in zip(placed, starts, strict=False)
-        ] + [
-            cover.IndexRow("", None, False, "", p.title, s)
-            for p, s in zip(extra, starts[len(records) :], strict=True)
-        ]  # fmt: skip
+    def draw(pages: int, front: int) -> tuple[bytes, bytes | None]:
+        starts = [front + 1 + before for before in accumulate(sizes[:-1], initial=0)]
+        rows = _index_rows(placed, extra, starts)
+        listed = key_findings(placed, {int(r.number): r.page for r in rows if r.number})
+        page = pages + 1 if needs_page(listed) else None
+        drawn = render_findings(listed, options.template_dir) if page else None
+        lay = partial(whole, findings=listed, findings_page=page)
         if alone:
-            return lay_out_index(drawing, rows, whole, options.template_dir)
-        return whole(index=rows).pdf
+            return lay_out_index(drawing, rows, lay, options.template_dir), drawn
+        return lay(index=rows).pdf, drawn
 
-    if alone:  # the summary alone is quick to lay out, and the index starts on a page of its own
-        summary = whole(index=[]).pages - 1
-        titled = [(i.title, i.file_dated) for i in placed] + [(p.title, False) for p in extra]
-        pages = summary + index_pages(titled)
-    else:
-        pages = 1 + -(-(len(sizes) + 1) // INDEX_ROWS_PER_PAGE)
-    pdf = b""
+    pages = _guess_cover_pages(whole, placed, extra, alone, len(sizes))
+    front = pages + 1  # a findings page takes one page or more: the loop finds out
     for _ in range(4):
-        pdf = draw(pages)
-        if (laid := Part("", "", pdf, "").pages) == pages:
+        pdf, findings = draw(pages, front)
+        laid = Part("", "", pdf, "").pages
+        total = laid + (Part("", "", findings, "").pages if findings else 0)
+        if (laid, total) == (pages, front):
             break
-        pages = laid
-    return Part("Cover and index", "", pdf, _stamp(head, "cover"), drawn=True)
+        pages, front = laid, total
+    cover_part = Part("Cover and index", "", pdf, _stamp(head, "cover"), drawn=True)
+    if findings is None:
+        return cover_part, None
+    return cover_part, Part("Key findings", "", findings, _stamp(head, "key findings"), drawn=True)
+
+
+def _index_rows(placed: list[Item], extra: list[Part], starts: list[int]) -> list[cover.IndexRow]:
+    return [
+        cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s,
+                       file_date=i.file_dated)
+        for i, s in zip(placed, starts, strict=False)
+    ] + [
+        cover.IndexRow("", None, False, "", p.title, s)
+        for p, s in zip(extra, starts[len(placed) :], strict=True)
+    ]  # fmt: skip
+
+
+def _guess_cover_pages(
+    whole: partial[Laid], placed: list[Item], extra: list[Part], alone: bool, parts: int
+) -> int:
+    """The cover's pages before its index is drawn: the summary's, and the index's guessed."""
+    if not alone:
+        return 1 + -(-(parts + 1) // INDEX_ROWS_PER_PAGE)
+    summary = whole(index=[]).pages - 1  # quick to lay out; the index starts on a page of its own
+    titled = [(i.title, i.file_dated) for i in placed] + [(p.title, False) for p in extra]
+    return summary + index_pages(titled)
 
 
 INDEX_ALONE_AFTER = 24  # index rows: more, and the index starts on a page of its own

@@ -13,6 +13,7 @@ from typing import Any
 
 from recordpack.assemble import LINK_PREFIX
 from recordpack.checklist import Level, Status
+from recordpack.layout.findings import ON_COVER, Finding
 from recordpack.layout.html import Laid, lay_out_template, render_pdf, render_sections
 from recordpack.layout.imaging import key_images
 from recordpack.models import Category, Item, Problem, Severity, Source
@@ -44,21 +45,6 @@ class IndexRow:
         return f"{LINK_PREFIX}{self.page}"
 
 
-KEY_FINDINGS = 8  # the most recent reports' conclusions, so they fit on the first pages
-
-
-def key_findings(items: Sequence[Item], pages: dict[int, int]) -> list[dict[str, Any]]:
-    """The conclusions quoted from the reports placed in the packet, most recent first."""
-    quoted = [i for i in items if i.findings and i.index in pages]
-    quoted.sort(key=lambda i: (i.date is not None and not i.file_dated, i.date or dt.date.min),
-                reverse=True)  # fmt: skip
-    return [
-        {"number": i.index, "date": None if i.file_dated else i.date, "title": i.title,
-         "quote": i.findings, "link": f"{LINK_PREFIX}{pages[i.index]}", "page": pages[i.index]}
-        for i in quoted[:KEY_FINDINGS]
-    ]  # fmt: skip
-
-
 def render_cover(
     *,
     patient: Patient,
@@ -67,6 +53,8 @@ def render_cover(
     index: Sequence[IndexRow],
     index_alone: bool = False,
     index_note: bool = True,
+    findings: Sequence[Finding] = (),
+    findings_page: int | None = None,
     prepared: dt.date,
     source_count: int,
     template_dir: str | None,
@@ -75,8 +63,8 @@ def render_cover(
 
     ``index`` may be the first rows only, without the note under the index: the rest is then
     laid out apart (:func:`render_index`), and :func:`page_rows` tells where the pages join.
+    ``findings_page``: where the findings page is, when the cover does not show them all.
     """
-    pages = {int(row.number): row.page for row in index if row.number}
     report = check.report
     gaps = [r for r in report.results if r.status is not Status.PRESENT]
     gaps.sort(key=lambda r: (r.item.level is not Level.REQUIRED, r.status is Status.REVIEW))
@@ -96,7 +84,10 @@ def render_cover(
         mismatches=_mismatch_rows(check, items),
         translation=check.translation,
         glance=_glance(items),
-        findings=key_findings(items, pages),
+        findings=findings,
+        on_cover=ON_COVER,
+        findings_page=findings_page,
+        findings_link=f"{LINK_PREFIX}{findings_page}",
         index=index,
         index_alone=index_alone,
         index_note=index_note,

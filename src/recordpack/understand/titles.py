@@ -56,6 +56,11 @@ def title_for(text: str, category: Category, own: str, file_name: str) -> str:
     return clean_title(rule.name or subject) or f"Untitled ({file_name})"
 
 
+def category_name(category: Category) -> str:
+    """The title a document gets when it names nothing but its kind ("Imaging report")."""
+    return _rules()[category].name
+
+
 def _subject(text: str, pattern: re.Pattern[str]) -> str:
     """What the first subject header names: the rest of its line, else the next line."""
     lines = text.splitlines()[:SUBJECT_LINES]
