@@ -27,7 +27,13 @@ def cda(
   <title>{title}</title>
   <effectiveTime value="20250310120000+0000"/>
   <recordTarget><patientRole><patient><name><given>Dana</given><family>Whitfield</family></name>
+  <administrativeGenderCode code="F" displayName="Female"/>
   <birthTime value="19680722"/></patient></patientRole></recordTarget>
+  <author><assignedAuthor><assignedPerson><name><prefix>Dr</prefix><given>Ravi</given>
+  <family>Okafor</family></name></assignedPerson><representedOrganization><name>Riverside
+  Oncology</name></representedOrganization></assignedAuthor></author>
+  <custodian><assignedCustodian><representedCustodianOrganization><name>Portland Regional</name>
+  </representedCustodianOrganization></assignedCustodian></custodian>
   {component}
   <component><structuredBody>
     <component><section><title>Hospital Course</title>
@@ -48,6 +54,15 @@ def test_a_cda_is_read_as_a_record_with_its_type_title_and_dates():
     assert next(iter(reading.dates.items())) == ("cda:discharge", dt.date(2025, 3, 6))
     assert "HOSPITAL COURSE:" in reading.text and "Hemoglobin | 12.1 g/dL" in reading.text
     assert "<" not in reading.text
+
+
+def test_the_header_says_whose_document_it_is_who_wrote_it_where_and_when():
+    lines = read_cda(cda()).text.split("HOSPITAL COURSE:")[0].splitlines()
+    assert lines[0] == "DISCHARGE SUMMARY"
+    assert {"Patient: Dana Whitfield", "Date of birth: 1968-07-22", "Sex: Female",
+            "Author: Dr Ravi Okafor", "Author's organisation: Riverside Oncology",
+            "Organisation: Portland Regional", "Encounter: 2025-03-01 to 2025-03-06",
+            "Document created: 2025-03-10"} <= set(lines)  # fmt: skip
 
 
 def test_the_type_decides_the_category_and_its_date(tmp_path: Path):

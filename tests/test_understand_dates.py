@@ -152,3 +152,35 @@ def test_a_date_of_an_earlier_event_never_dates_the_report():
                  "Echo report\nStable since 01/05/2023.",
                  "MRI\nVergeleken met 12-03-2022: geen verandering."):  # fmt: skip
         assert choose_date(text, Category.RADIOLOGY).date is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CT HEAD\nCOMPARISONS: CT of the abdomen dated 02/13/2009.\nFINDINGS: normal.",
+        "CONSULT NOTE\nHer last Pap smear was 05/02/2002. She is well.",
+        "NOTE\nThe patient presented to the emergency department on 03/04/2009 with pain.",
+        "NOTE\nShe had an MRI on January 29, 2007, which was normal.",
+        "NOTE\nThe patient was admitted to the ward and\ndischarged on 05/24/2008 to home.",
+    ],
+)
+def test_a_date_told_in_a_sentence_is_another_events(text: str):
+    assert choose_date(text, Category.CLINICAL_NOTE).date is None
+
+
+def test_the_documents_own_dates_still_count():
+    signed = "Thank you for your referral. Dr Ann Lee 17/06/2008"
+    assert choose_date(signed, Category.RADIOLOGY).date == dt.date(2008, 6, 17)
+    told = "EEG REPORT\nThe patient was recorded from 2:15 p.m. on 08/21/06 through 08/25/06."
+    assert choose_date(told, Category.OTHER).date == dt.date(2006, 8, 21)
+    pointed = "NOTE\nShe came in at 0330 hours in the morning on this date 12/30/08 with pain."
+    assert choose_date(pointed, Category.CLINICAL_NOTE).date == dt.date(2008, 12, 30)
+    own_label = "SUMMARY\nThe patient did well, and on the day of discharge, on May 9, 2008, left."
+    assert choose_date(own_label, Category.DISCHARGE).date == dt.date(2008, 5, 9)
+    letter = "Springfield, March 3, 2025\nDear Dr Smith,"
+    assert choose_date(letter, Category.CLINICAL_NOTE).date == dt.date(2025, 3, 3)
+
+
+def test_a_told_encounter_counts_only_in_the_opening_lines():
+    late = "NOTE\n" + "Line.\n" * 8 + "The patient was examined on 03/04/2009 elsewhere."
+    assert choose_date(late, Category.CLINICAL_NOTE).date is None

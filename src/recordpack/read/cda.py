@@ -2,8 +2,9 @@
 
 The document type comes from its LOINC code (``data/rules/document-types.toml``), the title
 from its ``<title>``, the date from the header date its type defines (service event for
-procedures, encounter for visits and discharges), and the text from its sections (each title,
-then its narrative), so the packet shows a readable page, never raw XML. Parsed with
+procedures, encounter for visits and discharges), and the text from its header (who the patient
+is, who wrote it, where, when) and its sections (each title, then its narrative), so the packet
+shows a readable page, never raw XML. Parsed with
 defusedxml: entity expansion ("billion laughs") and external entities are refused.
 """
 
@@ -57,8 +58,62 @@ def read_cda(data: bytes) -> Reading:
     code = _attr(root, "v3:code", "code")
     title = " ".join(_text(root.find("v3:title", NS)).split())
     dates = _dates(root, code)
-    return Reading(kind=Kind.TEXT, text=_sections(root, title), pages=None, title=title,
+    text = "\n".join([title.upper()] if title else []) + "\n" + _header(root) + "\n\n"
+    return Reading(kind=Kind.TEXT, text=(text + _sections(root)).strip(), pages=None, title=title,
                    dates=dates, doc_type=code)  # fmt: skip
+
+
+_HEADER = (  # label, path from the root, what to read there
+    ("Patient", "v3:recordTarget/v3:patientRole/v3:patient/v3:name", "name"),
+    ("Date of birth", "v3:recordTarget/v3:patientRole/v3:patient/v3:birthTime", "time"),
+    ("Sex", "v3:recordTarget/v3:patientRole/v3:patient/v3:administrativeGenderCode", "code"),
+    ("Author", "v3:author/v3:assignedAuthor/v3:assignedPerson/v3:name", "name"),
+    ("Author's organisation", "v3:author/v3:assignedAuthor/v3:representedOrganization/v3:name",
+     "text"),
+    ("Organisation", "v3:custodian/v3:assignedCustodian/v3:representedCustodianOrganization/"
+     "v3:name", "text"),
+    ("Signed by", "v3:legalAuthenticator/v3:assignedEntity/v3:assignedPerson/v3:name", "name"),
+    ("Service", "v3:documentationOf/v3:serviceEvent/v3:effectiveTime", "period"),
+    ("Encounter", "v3:componentOf/v3:encompassingEncounter/v3:effectiveTime", "period"),
+    ("Facility", "v3:componentOf/v3:encompassingEncounter/v3:location/v3:healthCareFacility/"
+     "v3:location/v3:name", "text"),
+    ("Document created", "v3:effectiveTime", "time"),
+)  # fmt: skip
+
+
+def _header(root: Any) -> str:
+    """Who the patient is, who wrote the document, where and when, as labelled lines.
+
+    The header is what a reader of the printed document sees first; without it a page of
+    sections never says whose it is or who is responsible for it.
+    """
+    lines = []
+    for label, path, what in _HEADER:
+        element = root.find(path, NS)
+        if element is None:
+            continue
+        value = _header_value(element, what)
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
+
+
+def _header_value(element: Any, what: str) -> str:
+    if what == "name":
+        parts = [_text(p) for p in element if p.tag.endswith(("prefix", "given", "family"))]
+        return " ".join(" ".join(parts).split()) or " ".join(_text(element).split())
+    if what == "time":
+        date = _parse(element.get("value", ""))
+        return date.isoformat() if date else ""
+    if what == "code":
+        return str(element.get("displayName") or element.get("code") or "")
+    if what == "period":
+        low, high = _time(element, ".", "low"), _time(element, ".", "high")
+        if element.get("value"):
+            low = _parse(element.get("value", ""))
+        span = [d.isoformat() for d in (low, high) if d]
+        return " to ".join(dict.fromkeys(span))
+    return " ".join(_text(element).split())
 
 
 def _dates(root: Any, code: str) -> dict[str, dt.date]:
@@ -96,9 +151,9 @@ def _parse(value: str) -> dt.date | None:
     return parse_da((value or "")[:8])
 
 
-def _sections(root: Any, title: str) -> str:
-    """The title, then each section's title and narrative, as plain lines."""
-    lines = [title.upper()] if title else []
+def _sections(root: Any) -> str:
+    """Each section's title and narrative, as plain lines."""
+    lines: list[str] = []
     for section in root.iterfind(".//v3:section", NS):
         heading = " ".join(_text(section.find("v3:title", NS)).split())
         narrative = section.find("v3:text", NS)

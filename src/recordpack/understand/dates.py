@@ -145,22 +145,30 @@ class _DateRules:
     generic: tuple[str, ...]
     rank: dict[str, tuple[tuple[str, ...], ...]]
     label_re: re.Pattern[str]
+    labels: frozenset[str]
+    encounter: re.Pattern[str]  # a sentence telling the document's own encounter
     camera: re.Pattern[str]  # names cameras and screenshot tools give their files
 
 
 @cache
 def _date_rules() -> _DateRules:
     data = load_rules("dates.toml")
-    check_keys(data, ("never", "generic", "camera_names", "rank"), "data/rules/dates.toml")
+    keys = ("never", "generic", "own", "encounter", "camera_names", "rank")
+    check_keys(data, keys, "data/rules/dates.toml")
     check_keys(data["rank"], [c.value for c in Category], "data/rules/dates.toml [rank]")
     never = tuple(data["never"])
     generic = tuple(data["generic"])
-    rank = {cat: tuple(tuple(group) for group in groups) for cat, groups in data["rank"].items()}
-    labels = {*never, *generic, *(label for g in rank.values() for group in g for label in group)}
+    own = tuple(data["own"])
+    rank = {cat: ((*own, *groups[0]), *map(tuple, groups[1:])) if groups else (own,)
+            for cat, groups in data["rank"].items()}  # fmt: skip
+    ranked = (label for groups in rank.values() for group in groups for label in group)
+    labels = {*never, *generic, *own, *ranked}
     alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
-    label_re = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    label_re = re.compile(rf"(?<!\w)(?:{alternatives})s?(?!\w)", re.IGNORECASE)
     camera = re.compile("|".join(re.escape(n) for n in data["camera_names"]), re.IGNORECASE)
-    return _DateRules(never, generic, rank, label_re, camera)
+    told = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in data["encounter"])
+    encounter = re.compile(rf"(?<!\w)(?:{told})(?!\w)", re.IGNORECASE)
+    return _DateRules(never, generic, rank, label_re, frozenset(labels), encounter, camera)
 
 
 def choose_date(
@@ -182,9 +190,12 @@ def choose_date(
     lines = text.splitlines()
     best: tuple[int, int, int, FoundDate, str] | None = None
     for found in find_dates(text, order):
-        label = _nearest_label(rules.label_re, lines[found.line][: found.start])
+        before = lines[found.line][: found.start]
+        if found.line and not _ENDED.search(lines[found.line - 1]):  # a sentence wrapped here
+            before = f"{lines[found.line - 1]}\n{before}"
+        label = _nearest_label(rules.label_re, before)
         rank = _rank(label, ranks, rules)
-        if rank is None:
+        if rank is None or _of_another_event(before, label, rank, rules, found.line):
             continue
         if label is None and found.line >= HEADER_LINES:
             continue  # an unlabelled date in the body is usually history, not this document's date
@@ -204,6 +215,54 @@ def choose_date(
     return DateFinding(None)
 
 
+_ENDED = re.compile(r"(?:^|[.:;!?|])\s*$")  # a line that ends a sentence, a label or a cell
+OPENING_LINES = 5  # where a document tells its own encounter
+NARRATIVE_WORDS = 2  # small words of a sentence before an unlabelled date: it is in the story
+_PREPOSITIONS = frozenset(
+    "on in at from since by until till after before through between to of and or than".split()  # noqa: SIM905
+)
+
+
+def _of_another_event(
+    before: str, label: str | None, rank: int, rules: _DateRules, line: int
+) -> bool:
+    """Whether the text before a date on its line says it is another event's date.
+
+    Its clause (since the last full stop, colon or table cell), or the heading its line starts
+    with, names an earlier event ("COMPARISONS: CT of the abdomen dated ..."). A date no label
+    of the category ties to the document must also stand as a header does: another kind's label
+    heads its clause or is followed by a colon ("Discharge date: ..."), not told in a sentence
+    ("she was discharged to rehab from ..."); an unlabelled date follows no preposition ("MRI
+    on ...", "By ...") and no run of a sentence's small words (a name or a heading in capitals
+    is no sentence: "Dr Peter Ng 17/06/2008" is a signature's date), unless the sentence, in
+    the document's opening lines, tells its own encounter ("The patient was examined on ...").
+    """
+    clause = re.split(r"[.;!?:|]\s", before + " ")[-1]
+    labels = [_known(m.group(0), rules) for m in rules.label_re.finditer(clause)]
+    heading = re.match(r"\s*([^:|]{1,40}):", before.rsplit("\n", 1)[-1])  # "COMPARISONS: ..."
+    if heading and (m := rules.label_re.match(heading.group(1).strip())):
+        labels.insert(0, _known(m.group(0), rules))
+    if any(found in rules.never for found in labels[:-1]):
+        return True
+    if rank < 3:  # the category's own label: "Date of service 03/04/2025", "discharged on ..."
+        return False
+    words = re.findall(r"[^\W\d_]{2,}", clause)
+    if label is None:
+        if line < OPENING_LINES and rules.encounter.search(before):
+            return False
+        small = sum(w[0].islower() for w in words)
+        return small >= NARRATIVE_WORDS or bool(words and words[-1].lower() in _PREPOSITIONS)
+    at = clause.lower().rfind(label.split()[0])
+    headed = not re.search(r"[^\W\d_]", clause[:at]) or ":" in clause[at:]
+    return not headed
+
+
+def _known(text: str, rules: _DateRules) -> str:
+    """A label as the rules spell it: lower case, one space, singular ("Comparisons")."""
+    label = " ".join(text.lower().split())
+    return label[:-1] if label.endswith("s") and label[:-1] in rules.labels else label
+
+
 def _nearest_label(label_re: re.Pattern[str], before: str) -> str | None:
     """The label closest before a date: ``Received`` in ``Collected: x Received: y``."""
     last = None
@@ -214,7 +273,7 @@ def _nearest_label(label_re: re.Pattern[str], before: str) -> str | None:
     between = before[last.end() :]
     if len(between.strip(" :\t-#/")) > 25:  # the label belongs to something else on the line
         return None
-    return " ".join(last.group(0).lower().split())
+    return _known(last.group(0), _date_rules())
 
 
 def _rank(label: str | None, ranks: tuple[tuple[str, ...], ...], rules: _DateRules) -> int | None:
