@@ -217,3 +217,46 @@ def test_a_dense_specialty_vocabulary_outweighs_a_generic_header():
     assert result.category is Category.CARDIOLOGY
     sparse = text.split("DESCRIPTION")[0] + "DESCRIPTION:\nSinus rhythm, no ST depression."
     assert classify_text(sparse).category is not Category.CARDIOLOGY
+
+
+PHARMACOGENOMICS = """Gene | Genotype | Predicted phenotype
+CYP2D6 | *1/*4 | Intermediate metabolizer
+CYP2C19 | *1/*17 | Rapid metabolizer
+SLCO1B1 | *1/*1 | Normal function
+Allele function was assigned from published star allele definitions."""
+
+CULTURE = """Specimen source: urine, clean catch
+Organism identified: Escherichia coli, >100,000 CFU/mL
+Antibiotic | MIC | Interpretation
+Ampicillin | >=32 | Resistant
+Nitrofurantoin | <=16 | Susceptible"""
+
+DUTCH_CT = """Klinische gegevens: follow-up na resectie.
+Vergelijking: eerder onderzoek.
+Verslag:
+Geen nieuwe laesies. Lever normaal.
+Conclusie: stabiel beeld."""
+
+LETTER = """Dear Dr Smith,
+Thank you for asking me to see Mrs Jones. Her echocardiogram shows an ejection fraction of 55%
+with mild mitral regurgitation; her ECG shows sinus rhythm and her stress test was negative for
+ischemia. I have recommended she continue her current treatment.
+Yours sincerely,"""
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [(PHARMACOGENOMICS, Category.GENETICS), (CULTURE, Category.LAB),
+     (DUTCH_CT, Category.RADIOLOGY), (LETTER, Category.CLINICAL_NOTE)],
+)  # fmt: skip
+def test_families_read_by_their_general_vocabulary(text: str, category: Category):
+    assert classify_text(text).category is category
+
+
+def test_result_table_headings_run_together_by_extraction_still_count():
+    glued = "Patient: A B\nTestResultFlagUnitsReference Range\nSodium 140 mmol/L 135-145"
+    result = classify_text(glued)
+    assert result.category is Category.LAB and "column" in result.reason
+    assert classify_text("Testing results were shared with the family.").category is not (
+        Category.LAB
+    )

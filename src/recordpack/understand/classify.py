@@ -38,6 +38,7 @@ class _Rule:
     names: re.Pattern[str] | None
     columns: frozenset[str]  # table column headings: "Test | Result | Units | Reference range"
     modalities: frozenset[str]
+    forms: re.Pattern[str] | None = None  # a line that starts so: a letter's "Dear Dr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,11 @@ def _phrases(words: list[str], before: str = "") -> str:
 def _anywhere(words: list[str]) -> re.Pattern[str] | None:
     """Words anywhere; "*biopten" also ends a compound word ("colonbiopten", "Lungenbiopsie")."""
     return re.compile(rf"(?<!\w)(?:{_phrases(words, _WORD_START)})(?!\w)", re.I) if words else None
+
+
+def _form(words: list[str]) -> re.Pattern[str] | None:
+    """A line that starts with one of ``words``: a salutation ("Dear Dr Lee,") or a closing."""
+    return re.compile(rf"^\W*(?:{_phrases(words)})(?!\w)", re.I) if words else None
 
 
 def _header(words: list[str]) -> re.Pattern[str] | None:
@@ -95,7 +101,7 @@ def _numbers(phrase: str) -> list[str]:
     return [phrase, phrase + "s"]
 
 
-_LISTS = ("titles", "headers", "keywords", "names", "columns", "modalities")
+_LISTS = ("titles", "headers", "keywords", "names", "columns", "modalities", "forms")
 
 
 @cache
@@ -129,6 +135,7 @@ def load_category_rules() -> _Rules:
                 names=_anywhere(lists["names"]),
                 columns=frozenset(c.lower() for c in lists["columns"]),
                 modalities=frozenset(m.upper() for m in lists["modalities"]),
+                forms=_form(lists["forms"]),
             )
         )
     missing = set(Category) - {r.category for r in rules}
@@ -212,6 +219,10 @@ def _score(
         score += w["header"] * rule.header_weight
         evidence += len(columns)
         signals.append("table columns " + ", ".join(columns))
+    if rule.forms and (form := next((m for x in lines if (m := rule.forms.match(x))), None)):
+        score += w["title"]  # the form of the whole document: a letter about an echo is a letter
+        evidence += 1
+        signals.append(f"form '{form.group(0).strip(' ,')}'")
     if rule.keywords and (words := _weights(rule.keywords, lines, quoted, w, header=False)):
         best = sorted(words.values(), reverse=True)
         cap = int(w["keyword_cap"])  # a specialty's vocabulary adds up, with diminishing returns
@@ -235,9 +246,31 @@ def _table_heading(columns: frozenset[str], lines: list[str]) -> list[str]:
     """
     for line in lines:
         cells = [c.lower().strip(" :") for c in _CELLS.split(line)]
-        if len(found := [c for c in cells if c in columns]) > 1:
+        found = [part for c in cells for part in ([c] if c in columns else _glued(c, columns))]
+        if len(found) > 1:
             return found
     return []
+
+
+def _glued(cell: str, columns: frozenset[str]) -> list[str]:
+    """Headings text extraction ran together ("TestResultUnitsReference Range"), or [].
+
+    Only a cell made wholly of two or more known headings counts, so a word that merely starts
+    with one ("testing", "results were") does not.
+    """
+    squeezed = cell.replace(" ", "")
+    if len(squeezed) > 80:
+        return []
+    names = {c.replace(" ", ""): c for c in columns}
+    best: list[list[str] | None] = [[]] + [None] * len(squeezed)  # headings ending at each place
+    for end in range(1, len(squeezed) + 1):
+        for start in range(end):
+            name, prior = names.get(squeezed[start:end]), best[start]
+            if name and prior is not None:
+                best[end] = [*prior, name]
+                break
+    whole = best[-1]
+    return whole if whole and len(whole) > 1 else []
 
 
 def _title_candidates(lines: list[str], config: _Rules, zone: int) -> list[tuple[float, int, str]]:
