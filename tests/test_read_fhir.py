@@ -1,5 +1,6 @@
 import base64
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,11 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from recordpack.errors import ReadError
+from recordpack.members import looks_like_fhir
 from recordpack.models import Category
 from recordpack.options import BuildOptions, ReadOptions
 from recordpack.pipeline import build_packet, scan_folder
-from recordpack.read.fhir import looks_like_fhir, read_fhir
+from recordpack.read.fhir import read_fhir
 
 PATIENT = {
     "resourceType": "Patient",
@@ -290,3 +292,38 @@ def test_any_json_under_a_resource_type_reads_or_is_a_read_error(
         assert exc.hint
     else:
         assert isinstance(reading.text, str)
+
+
+def test_a_pdf_carried_in_the_file_is_a_record_in_the_packet_and_the_bundle(tmp_path: Path):
+    from tests.builders import pdf_bytes
+
+    letter = pdf_bytes(["OPERATIVE REPORT", "Date of surgery: 06/12/2025",
+                        "POSTOPERATIVE DIAGNOSIS:", "Left upper lobe adenocarcinoma."])  # fmt: skip
+    reference = {
+        "resourceType": "DocumentReference",
+        "type": {"text": "Operative note"},
+        "content": [
+            {"attachment": {"contentType": "application/pdf", "title": "Op note",
+                            "data": base64.b64encode(letter).decode()}},
+            {"attachment": {"contentType": "application/pdf", "title": "Scanned letter",
+                            "url": "https://portal.example/doc/9"}},
+        ],
+    }  # fmt: skip
+    records = tmp_path / "r"
+    records.mkdir()
+    (records / "export.json").write_text(json.dumps(reference))
+    inventory = scan_folder(records, ReadOptions(ocr_lang=None))
+    attached = next(i for i in inventory.items if i.sources[0].archive == "export.json")
+    assert attached.sources[0].display == "export.json!attachment-1.pdf"
+    assert attached.category is Category.PROCEDURE and str(attached.date) == "2025-06-12"
+    [warning] = [p for p in inventory.problems if "not shown" in p.message]
+    assert "Scanned letter" in warning.message and "Op note" not in warning.message
+    result = build_packet(records, BuildOptions(output=tmp_path / "p.pdf", bundle=tmp_path / "b",
+                                                read=ReadOptions(ocr_lang=None)))  # fmt: skip
+    placed = next(p for p in result.placed if p.item.id == attached.id)
+    page = PdfReader(tmp_path / "p.pdf").pages[placed.first_page - 1].extract_text()
+    assert "Left upper lobe adenocarcinoma." in page
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    entry = next(f for f in manifest["files"] if f["archive"] == "export.json")
+    assert entry["path"] == "attachment-1.pdf"
+    assert entry["sha256"] == hashlib.sha256(letter).hexdigest()  # as the file carried it

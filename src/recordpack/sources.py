@@ -1,8 +1,8 @@
 """The records folder as the later stages see it: a file found by the scan, read back by its Source.
 
 This is the one way any stage after the scan gets a file's bytes: from disk or from inside its
-zip(s), checked against the hash the scan recorded, so nothing that changed since the scan (or
-that was never scanned) slips into a packet.
+zip(s) or FHIR export, checked against the hash the scan recorded, so nothing that changed since
+the scan (or that was never scanned) slips into a packet.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from recordpack.members import attached, looks_like_fhir
 from recordpack.models import Source
 from recordpack.outputs import open_private, write_private
 
@@ -48,8 +49,7 @@ class Records:
                                  if _info(zf, "!".join(nested[:k]))), len(nested))  # fmt: skip
                     archive = io.BytesIO(_read(zf, "!".join(nested[:take])))
                 nested = nested[take:]
-            with _opened(archive) as zf:  # from disk, not the whole zip, when outermost
-                data = _read(zf, source.path)
+            data = _member(archive, source.path)
         if len(data) != source.size or (source.sha256 and source.sha256 != _sha256(data)):
             raise _changed(source)
         return data
@@ -91,6 +91,24 @@ def _changed(source: Source) -> OSError:
 def _posix(name: str) -> str:
     """A member's name as the scan gives it: Windows zips may write backslashes for slashes."""
     return name.replace("\\", "/")
+
+
+def _member(archive: Path | io.BytesIO, name: str) -> bytes:
+    """A member of a zip, or a file a FHIR export carries in itself (``attachment-1.pdf``)."""
+    head = archive.getvalue()[:4096] if isinstance(archive, io.BytesIO) else _head(archive)
+    if looks_like_fhir(head):
+        whole = archive.getvalue() if isinstance(archive, io.BytesIO) else archive.read_bytes()
+        found = attached(whole, name)
+        if found is None:
+            raise OSError(f"{name}: no longer in its FHIR file")
+        return found
+    with _opened(archive) as zf:  # from disk, not the whole zip, when outermost
+        return _read(zf, name)
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(4096)
 
 
 @contextlib.contextmanager

@@ -3,7 +3,11 @@
 A Bundle (a FHIR document with its Composition, or a collection of reports), a single
 DiagnosticReport or a DocumentReference becomes one readable text: the title, the patient's
 name and date of birth (so the identity check sees them), each section or report with its
-results as table rows. The type comes from a LOINC document code or the report's diagnostic
+results as table rows, and any text or XHTML attached to a report. A PDF or an image attached
+in the file itself (``presentedForm``, a DocumentReference's content) is a file of its own,
+named ``attachment-N.pdf`` inside the JSON as a member is inside a zip (:mod:`~recordpack.members`):
+it is read, placed and bundled as any record; only a link to elsewhere is named and not shown.
+The type comes from a LOINC document code or the report's diagnostic
 service (HL7 v2 table 0074: LAB, RAD, PAT, ...), the date from the clinically relevant time
 (``effective``, the document's period), never from when the file was made. Any field may be
 missing or of the wrong shape: a reader of untrusted JSON takes what it can and never fails on
@@ -20,19 +24,20 @@ from html.parser import HTMLParser
 from typing import Any
 
 from recordpack.errors import ReadError
+from recordpack.members import (
+    MAX_RESOURCES,
+    REPORTS,
+    attached_file,
+    attachments,
+    content_type,
+    fhir_resources,
+)
 from recordpack.models import Kind, Notice, Reading, Severity
 from recordpack.read.cda import document_types
 from recordpack.read.dicom import parse_da
 
-_REPORTS = ("Composition", "DiagnosticReport", "DocumentReference")
-MAX_RESOURCES = 5000  # a bundle with more entries is read up to this many
 MAX_NARRATIVE = 256 * 1024  # characters of one narrative or attached text: enough to classify
-
-
-def looks_like_fhir(head: bytes) -> bool:
-    """A JSON object naming a FHIR resource type in the file's first bytes."""
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return start.startswith(b"{") and b'"resourceType"' in head[:4096]
+_TEXTS = ("text/plain", "text/html", "application/xhtml+xml")
 
 
 def read_fhir(data: bytes) -> Reading:
@@ -44,12 +49,12 @@ def read_fhir(data: bytes) -> Reading:
             f"damaged FHIR JSON ({type(exc).__name__})",
             "export the record again from the portal or app, or print it to PDF",
         ) from exc
-    resources = _resources(root)
+    resources = fhir_resources(root)
     if not resources:
         raise ReadError("a JSON file without FHIR resources", "export the record as PDF")
     by_ref = {f"{r.get('resourceType')}/{r.get('id')}": r for r in resources if r.get("id")}
-    main = next((r for kind in _REPORTS for r in resources if r["resourceType"] == kind), None)
-    reports = [r for r in resources if r["resourceType"] in _REPORTS[1:]]
+    main = next((r for kind in REPORTS for r in resources if r["resourceType"] == kind), None)
+    reports = [r for r in resources if r["resourceType"] in REPORTS[1:]]
     lines = _patient_lines(resources)
     title, doc_type, dates = _header(main, len(reports))
     if main is None and (latest := _latest(resources)):
@@ -65,22 +70,6 @@ def read_fhir(data: bytes) -> Reading:
     text = "\n".join([title.upper(), *lines] if title else lines).strip()
     return Reading(kind=Kind.TEXT, text=text, pages=None, title=title, dates=dates,
                    doc_type=doc_type, warnings=warnings)  # fmt: skip
-
-
-def _resources(root: Any) -> list[dict[str, Any]]:
-    """The resources of a bundle (entries, nested bundles, contained ones) or the resource."""
-    found: list[dict[str, Any]] = []
-    pending = [root]
-    while pending and len(found) < MAX_RESOURCES:
-        item = pending.pop(0)
-        if not isinstance(item, dict) or not isinstance(item.get("resourceType"), str):
-            continue
-        if item["resourceType"] == "Bundle":
-            pending += [e.get("resource") for e in _list(item.get("entry")) if isinstance(e, dict)]
-            continue
-        found.append(item)
-        pending += _list(item.get("contained"))
-    return found
 
 
 def _header(main: dict[str, Any] | None, reports: int) -> tuple[str, str, dict[str, dt.date]]:
@@ -179,7 +168,7 @@ def _report_lines(
     if conclusion := _str(report.get("conclusion")):
         lines += ["", "CONCLUSION:", conclusion]
     lines += _narrative(report.get("text")) if not results and not conclusion else []
-    for form in _attachments(report):
+    for form in attachments(report):
         lines += _attached_text(form)
     return lines
 
@@ -210,16 +199,10 @@ def _observation_row(observation: dict[str, Any]) -> str:
     return " | ".join(cells)
 
 
-def _attachments(resource: dict[str, Any]) -> list[dict[str, Any]]:
-    forms = [_dict(f) for f in _list(resource.get("presentedForm"))]
-    forms += [_dict(_dict(c).get("attachment")) for c in _list(resource.get("content"))]
-    return [f for f in forms if f]
-
-
 def _attached_text(form: dict[str, Any]) -> list[str]:
     """An attachment's text when it is text carried in the file itself."""
-    kind = _str(form.get("contentType")).split(";")[0].strip().lower()
-    if kind not in ("text/plain", "text/html", "application/xhtml+xml") or not form.get("data"):
+    kind = content_type(form)
+    if kind not in _TEXTS or not form.get("data"):
         return []
     data = form.get("data")
     try:
@@ -231,15 +214,17 @@ def _attached_text(form: dict[str, Any]) -> list[str]:
 
 
 def _attachment_warnings(reports: list[dict[str, Any]]) -> tuple[Notice, ...]:
-    """Attachments that are not text (a PDF, an image, a link) are named, not shown."""
+    """Attachments neither text nor a file carried inline are named: they are not in the packet.
+
+    A link to elsewhere, another type, or data that does not decode: the packet must not claim
+    to hold them.
+    """
     others = []
-    for report in reports:
-        for form in _attachments(report):
-            kind = _str(form.get("contentType")).split(";")[0].strip().lower() or "unknown type"
-            if kind not in ("text/plain", "text/html", "application/xhtml+xml") or not form.get(
-                "data"
-            ):
-                others.append(_str(form.get("title")) or kind)
+    for form in (f for report in reports for f in attachments(report)):
+        kind = content_type(form) or "unknown type"
+        inline = (kind in _TEXTS and form.get("data")) or attached_file(form) is not None
+        if not inline:
+            others.append(_str(form.get("title")) or kind)
     if not others:
         return ()
     return (

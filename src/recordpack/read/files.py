@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from recordpack.errors import ReadError, described
+from recordpack.members import attached_files, looks_like_fhir
 from recordpack.models import Found, Kind, Outcome, Problem, Reading, Severity, Source
 from recordpack.options import Limits, ReadOptions
 from recordpack.patient import PATIENT_FILE
@@ -73,7 +74,7 @@ def read_file(kind: Kind, stream: BinaryIO, size: int, read: ReadOptions) -> Rea
             stream.seek(0)
             if cda.looks_like_cda(head):
                 return cda.read_cda(stream.read(text.MAX_XML_BYTES))
-            if fhir.looks_like_fhir(head):
+            if looks_like_fhir(head):
                 if size > text.MAX_XML_BYTES:
                     raise ReadError(
                         f"a FHIR export of {size // 2**20} MB, larger than the"
@@ -206,6 +207,8 @@ def _read_stream(
             if digest is None and reading.dicom is None:  # a document in DICOM (PDF, SR)
                 source = dataclasses.replace(source, sha256=_sha256(stream))
             out.found.append(Found(source, reading))
+            if kind is Kind.TEXT and looks_like_fhir(head):
+                _read_attached(where, stream, out, read, depth)
     except ReadError as exc:
         out.problems.append(Problem(where, exc.severity, exc.message, exc.hint))
     except Exception as exc:  # a parser failing on a damaged or hostile file
@@ -217,6 +220,17 @@ def _read_stream(
             f"reading it took longer than {seconds} s; stopped (a damaged or hostile file?)",
             read.limits.hint("seconds", "open it in a viewer and save or print it again as PDF"),
         ))  # fmt: skip
+
+
+def _read_attached(
+    where: str, stream: BinaryIO, out: Outcome, read: ReadOptions, depth: int
+) -> None:
+    """The PDFs and images a FHIR file carries, read as the members of a zip are."""
+    stream.seek(0)
+    for name, data in attached_files(stream.read(text.MAX_XML_BYTES)):
+        out.files_seen += 1
+        out.bytes_seen += len(data)
+        _read_stream(name, where, io.BytesIO(data), len(data), out, read, depth + 1)
 
 
 def unreadable(where: str, what: str, exc: BaseException) -> Problem:
