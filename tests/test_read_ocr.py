@@ -61,7 +61,7 @@ def test_scans_are_read_classified_and_dated_from_ocr(tmp_path: Path):
         assert item.ocr.confidence > 50
     assert fax.category is Category.PATHOLOGY and fax.pages == 2
     assert fax.ocr.pages == 2 and str(fax.date) == "2025-05-05"
-    assert cache.db.execute("SELECT COUNT(*) FROM ocr").fetchone()[0] == 4
+    assert cache.db.execute("SELECT COUNT(*) FROM ocr_pages").fetchone()[0] == 4
 
 
 def test_ocr_is_never_redone_for_the_same_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -219,3 +219,47 @@ def test_a_download_of_scans_only_is_split_by_what_ocr_reads(tmp_path: Path):
         ((1, 1), Category.PATHOLOGY),
         ((2, 2), Category.LAB),
     ]
+
+
+def _layer_lines(pdf: Path, page: int) -> list[str]:
+    """The text pdftotext reads on a page, as the reader sees it (after /Rotate), line by line."""
+    pdftotext = require_tool("pdftotext")
+    out = subprocess.run([pdftotext, "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return [" ".join(line.split()) for line in out.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("angle", [90, 180])
+def test_a_page_on_its_side_or_upside_down_is_read_and_shown_upright(tmp_path: Path, angle: int):
+    turned = (
+        scan_image(REPORT * 3, angle=0.0).convert("L").rotate(angle, expand=True, fillcolor=255)
+    )
+    records = tmp_path / "r"
+    records.mkdir()
+    (records / "photo.png").write_bytes(_png(turned))
+    (records / "scan.pdf").write_bytes(image_pages(_png(turned)))
+    result = runner.invoke(app_module(), ["build", str(records), "-o", str(tmp_path / "p.pdf"),
+                                          "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert not [p for p in report["problems"] if "partly unreadable" in p["message"]]
+    for item in report["items"]:
+        lines = _layer_lines(tmp_path / "p.pdf", item["first_page"])
+        assert any(line.startswith("Hemoglobin 13.1") for line in lines), (item, lines[:8])
+
+
+def test_a_page_read_only_in_part_is_named_on_the_notes_page(tmp_path: Path):
+    from PIL import ImageFilter
+
+    page = scan_image(REPORT * 3, angle=0.0).convert("L")
+    w, h = page.size
+    smeared = page.crop((0, h // 3, w, h)).filter(ImageFilter.GaussianBlur(5))
+    page.paste(smeared, (0, h // 3))  # two thirds of the print, too blurred to read
+    records = tmp_path / "r"
+    records.mkdir()
+    (records / "letter.png").write_bytes(_png(page))
+    result = runner.invoke(app_module(), ["scan", str(records), "--json"])
+    problems = json.loads(result.stdout)["problems"]
+    [note] = [p for p in problems if "partly unreadable" in p["message"]]
+    assert note["path"] == "letter.png" and note["message"].startswith("page 1 ")
+    assert "scan it again" in note["hint"]

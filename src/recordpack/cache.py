@@ -58,7 +58,7 @@ def _rules_digest() -> str:
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 # a new version, or new rules, read and understand files again
-SCHEMA = f"recordpack-cache-6:{__version__}:{_rules_digest()}"
+SCHEMA = f"recordpack-cache-7:{__version__}:{_rules_digest()}"
 
 
 def _none() -> None:
@@ -239,17 +239,19 @@ class ScanCache:
     def ocr_page(self, sha256: str, page: int, lang: str) -> OcrPage | None:
         """OCR done before on this page of this content; it is never redone."""
         row = self.db.execute(
-            "SELECT text, confidence, layer, seconds FROM ocr WHERE sha256=? AND page=? AND lang=?",
+            "SELECT text, confidence, layer, seconds, read_share, turn FROM ocr_pages"
+            " WHERE sha256=? AND page=? AND lang=?",
             (sha256, page, lang),
         ).fetchone()
-        return OcrPage(row[0], row[1], row[2], row[3]) if row else None
+        return OcrPage(*row) if row else None
 
     @_guarded(_none)
     def remember_ocr(self, sha256: str, page: int, lang: str, result: OcrPage) -> None:
         """Keep what Tesseract read on a page."""
         self.db.execute(
-            "INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sha256, page, lang, result.text, result.confidence, result.layer, result.seconds),
+            "INSERT OR REPLACE INTO ocr_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha256, page, lang, result.text, result.confidence, result.layer, result.seconds,
+             result.read_share, result.turn),
         )
 
 
@@ -281,8 +283,8 @@ _TABLES = (
     " PRIMARY KEY (root, options, schema))",
     "patients (job TEXT PRIMARY KEY, fingerprint TEXT, result TEXT)",
     "derived (key TEXT, schema TEXT, value TEXT, PRIMARY KEY (key, schema))",
-    "ocr (sha256 TEXT, page INTEGER, lang TEXT, text TEXT, confidence REAL, layer BLOB,"
-    " seconds REAL, PRIMARY KEY (sha256, page, lang))",
+    "ocr_pages (sha256 TEXT, page INTEGER, lang TEXT, text TEXT, confidence REAL, layer BLOB,"
+    " seconds REAL, read_share REAL, turn INTEGER, PRIMARY KEY (sha256, page, lang))",
 )
 
 
@@ -478,7 +480,8 @@ def _item(i: Item) -> list[Any]:
     ]  # fmt: skip
     pages = (i.ocr or _NO_OCR).layers.items()
     layers = {str(n): base64.b64encode(page).decode() for n, page in pages}
-    ocr = i.ocr and [i.ocr.lang, i.ocr.confidence, layers]
+    ocr = i.ocr and [i.ocr.lang, i.ocr.confidence, layers,
+                     {str(n): turn for n, turn in i.ocr.turns.items()}]  # fmt: skip
     return [
         i.id, i.category.value, i.title, _day(i.date), i.date_source, i.date_ambiguous, i.reason,
         i.pages, i.modality, [_source(s) for s in i.sources], i.kind.value, i.confidence,
@@ -502,7 +505,8 @@ def _unitem(v: list[Any]) -> Item:
             for s in study[7]
         )),
         scanned, tuple(active), encapsulated, (pixels[0], pixels[1]) if pixels else None,
-        ocr and OcrText(ocr[0], ocr[1], {int(n): base64.b64decode(t) for n, t in ocr[2].items()}),
+        ocr and OcrText(ocr[0], ocr[1], {int(n): base64.b64decode(t) for n, t in ocr[2].items()},
+                        {int(n): turn for n, turn in ocr[3].items()}),
         findings, text, index,
     )  # fmt: skip
 

@@ -166,6 +166,8 @@ class OcrPage:
     confidence: float  # mean word confidence, 0-100
     layer: bytes  # a one-page PDF with only the invisible text, sized to the image
     seconds: float
+    read_share: float = 1.0  # the share of the page's ink in words read: low, text was lost
+    turn: int = 0  # degrees clockwise the page was turned to be read upright (90, 180, 270)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,7 @@ class OcrText:
     lang: str
     confidence: float
     layers: dict[int, bytes] = field(default_factory=dict, repr=False, compare=False)
+    turns: dict[int, int] = field(default_factory=dict)  # pages read turned upright, by page
 
     @property
     def pages(self) -> int:

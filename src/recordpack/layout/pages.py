@@ -50,17 +50,18 @@ def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) 
     if item.category is Category.IMAGING:
         return cover.render_studies([item], ctx.records.read, originals, options.template_dir)[0]
     layers = item.ocr.layers if item.ocr else {}
+    turns = item.ocr.turns if item.ocr else {}
     password = ctx.options.password
     source = item.sources[0]
     if item.kind is Kind.PDF and source.pages:  # one report of a file that holds several
         whole = dataclasses.replace(source, pages=None)
         pdf = pages_of(_opened(ctx, whole, password), source.pages)
-        return add_text_layers(pdf, layers) if layers else pdf
+        return add_text_layers(pdf, layers, turns) if layers else pdf
     data = ctx.records.read(source)
     match item.kind:
         case Kind.PDF:
             pdf = _plain_pdf(data, password)
-            return add_text_layers(pdf, layers) if layers else pdf
+            return add_text_layers(pdf, layers, turns) if layers else pdf
         case Kind.DICOM if item.encapsulated:  # a PDF report wrapped in DICOM
             import pydicom
 
@@ -70,7 +71,8 @@ def item_pages(ctx: Context, item: Item, options: BuildOptions, originals: str) 
         case Kind.TEXT | Kind.DICOM:  # text, or a structured report's content as text
             return cover.render_text(item, options.template_dir)
         case Kind.JPEG | Kind.PNG | Kind.TIFF | Kind.HEIC:
-            return image_pages(data, paper=options.paper or default_paper(), layers=layers)
+            paper = options.paper or default_paper()
+            return image_pages(data, paper=paper, layers=layers, turns=turns)
         case _:
             raise ValueError(f"{item.kind.value} files cannot be placed in a PDF")
 

@@ -45,9 +45,17 @@ def default_paper() -> Paper:
 
 
 def image_pages(
-    data: bytes, *, paper: Paper = Paper.LETTER, layers: dict[int, bytes] | None = None
+    data: bytes,
+    *,
+    paper: Paper = Paper.LETTER,
+    layers: dict[int, bytes] | None = None,
+    turns: dict[int, int] | None = None,
 ) -> bytes:
-    """A PDF with one page per frame of the image, with OCR text layers where given."""
+    """A PDF with one page per frame of the image, with OCR text layers where given.
+
+    A frame OCR read turned upright (``turns``: degrees clockwise) is shown turned so too: the
+    page a doctor reads is the right way up, and its text layer lies over the words.
+    """
     writer = PdfWriter()
     with Image.open(io.BytesIO(data)) as img:
         orientation = img.getexif().get(0x0112, 1)
@@ -64,35 +72,58 @@ def image_pages(
                 xobject = _flate_xobject(ImageOps.exif_transpose(fitted) if turned else fitted)
                 rotate = 0
             layer = (layers or {}).get(frame)
+            rotate = (rotate + (turns or {}).get(frame, 0)) % 360
             _add_image_page(writer, xobject, rotate, SIZES[paper], layer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def add_text_layers(pdf: bytes, layers: dict[int, bytes]) -> bytes:
-    """Lay OCR text layers over the scanned pages of a PDF (each layer stretched to its page)."""
+def add_text_layers(
+    pdf: bytes, layers: dict[int, bytes], turns: dict[int, int] | None = None
+) -> bytes:
+    """Lay OCR text layers over the scanned pages of a PDF (each layer stretched to its page).
+
+    A page OCR read turned upright (``turns``: degrees clockwise) is turned so for the reader
+    (its /Rotate), and its layer, made on the upright image, is turned back onto the content.
+    """
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     for number, layer in layers.items():
         if number < len(writer.pages):
             page = writer.pages[number]
             box = page.mediabox
-            _overlay(
-                page, layer, float(box.left), float(box.bottom), float(box.width), float(box.height)
-            )
+            x, y, w, h = float(box.left), float(box.bottom), float(box.width), float(box.height)
+            turn = (turns or {}).get(number, 0)
+            if turn:
+                page.rotate(turn)
+            _overlay(page, layer, x, y, w, h, turn)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
 def _overlay(
-    page: PageObject, layer: bytes, x: float, y: float, width: float, height: float
+    page: PageObject,
+    layer: bytes,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    turn: int = 0,
 ) -> None:
-    """Merge an invisible text layer onto the rectangle where its image is drawn."""
+    """Merge an invisible text layer onto the rectangle where its image is drawn.
+
+    ``turn``: the page is shown turned this many degrees clockwise and the layer was made on
+    the upright image, so the layer is turned as many degrees back (counter-clockwise).
+    """
     text_page = PdfReader(io.BytesIO(layer)).pages[0]
     lw, lh = float(text_page.mediabox.width), float(text_page.mediabox.height)
+    upright_w, upright_h = (height, width) if turn in (90, 270) else (width, height)
+    move = {0: (x, y), 90: (x + width, y), 180: (x + width, y + height), 270: (x, y + height)}
+    dx, dy = move[turn]
     page.merge_transformed_page(
-        text_page, Transformation().scale(width / lw, height / lh).translate(x, y)
+        text_page,
+        Transformation().scale(upright_w / lw, upright_h / lh).rotate(turn).translate(dx, dy),
     )
 
 

@@ -48,7 +48,29 @@ def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
     for n, read in zip(scanned, pages, strict=True):
         if read:
             found[n] = _with_text(found[n], read, lang)
+            problems += _partly_read(found[n].source, read)
     return problems
+
+
+def _partly_read(source: Source, pages: dict[int, OcrPage]) -> list[Problem]:
+    """A note for each page whose print was only partly read as words: never a silent loss.
+
+    Tesseract stays confident on what it reads and says nothing of what it missed; the print
+    left outside its words does (:func:`recordpack.read.tesseract.read_share`).
+    """
+    return [
+        Problem(
+            source.display,
+            Severity.WARNING,
+            f"page {page + 1} may be partly unreadable: about {round(100 * (1 - read.read_share))}%"
+            " of its print was not read as words, so its text (search, dates, findings) may be"
+            " incomplete",
+            "read that page in the packet itself; for a better copy, scan it again flat and "
+            "straight at 300 dpi in good light",
+        )
+        for page, read in sorted(pages.items())
+        if read.read_share < tesseract.PARTLY_READ
+    ]
 
 
 def _needs_ocr(reading: Reading) -> bool:
@@ -126,6 +148,7 @@ def _with_text(found: Found, pages: dict[int, OcrPage], lang: str) -> Found:
         lang=lang,
         confidence=round(sum(r.confidence for r in read) / len(read), 1),
         layers={p: pages[p].layer for p in sorted(pages)},
+        turns={p: pages[p].turn for p in sorted(pages) if pages[p].turn},
     )
     before = found.reading.page_texts
     texts = tuple(pages[n].text if n in pages else t for n, t in enumerate(before))

@@ -105,8 +105,11 @@ def _part(found: Found, segment: Segment) -> Found:
     texts = reading.page_texts[first : last + 1]
     whole = reading.ocr.layers if reading.ocr else {}
     layers = {n - first: layer for n, layer in whole.items() if first <= n <= last}
+    turns = {n - first: t for n, t in (reading.ocr.turns if reading.ocr else {}).items()
+             if first <= n <= last}  # fmt: skip
     images = tuple(n - first for n in reading.image_pages if first <= n <= last)
-    ocr = dataclasses.replace(reading.ocr, layers=layers) if reading.ocr and layers else None
+    ocr = (dataclasses.replace(reading.ocr, layers=layers, turns=turns)
+           if reading.ocr and layers else None)  # fmt: skip
     part = dataclasses.replace(
         reading,
         text="\n".join(texts[:TEXT_PAGES]),
