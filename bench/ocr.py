@@ -67,9 +67,13 @@ def _photo(im: Image.Image) -> Image.Image:
 
     w, h = im.size
     desk = Image.new("L", (int(w * 1.15), int(h * 1.1)), 90)
-    slant = im.transform(im.size, Image.Transform.PERSPECTIVE,
-                         (1.0, 0.04, -0.02 * w, 0.01, 1.0, 0.0, 0.00003, 0.00001),
-                         resample=Image.BICUBIC, fillcolor=90)  # fmt: skip
+    slant = im.transform(
+        im.size,
+        Image.Transform.PERSPECTIVE,
+        (1.0, 0.04, -0.02 * w, 0.01, 1.0, 0.0, 0.00003, 0.00001),
+        resample=Image.BICUBIC,
+        fillcolor=90,
+    )
     desk.paste(slant, (int(w * 0.07), int(h * 0.05)))
     shade = np.linspace(1.0, 0.62, desk.width)[None, :]
     lit = np.asarray(desk, dtype=float) * shade
@@ -108,8 +112,12 @@ def _plain(png: bytes) -> float:
         path = Path(tmp) / "page.png"
         path.write_bytes(png)
         start = time.perf_counter()
-        subprocess.run([program, str(path), "stdout"], capture_output=True, check=True,
-                       env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})  # fmt: skip
+        subprocess.run(
+            [program, str(path), "stdout"],
+            capture_output=True,
+            check=True,
+            env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"},
+        )
         return time.perf_counter() - start
 
 
@@ -148,12 +156,19 @@ def pages(corpus: Path, count: int) -> list[tuple[str, bytes, str]]:
         path = corpus / key
         if held_out(key) or path.suffix.lower() != ".pdf" or "!" in key:
             continue
-        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(path), "-"],
-                              capture_output=True, text=True, check=False).stdout  # fmt: skip
+        text = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", "-layout", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
         if len(_WORD.findall(text)) < 80:  # a page with little text says little about recall
             continue
-        png = subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "200", "-gray", "-png",
-                              str(path)], capture_output=True, check=True).stdout  # fmt: skip
+        png = subprocess.run(
+            ["pdftoppm", "-f", "1", "-l", "1", "-r", "200", "-gray", "-png", str(path)],
+            capture_output=True,
+            check=True,
+        ).stdout
         chosen.append((key, png, text))
         if len(chosen) == count:
             break

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from recordpack.models import OcrPage
 from recordpack.outputs import process_alive
@@ -56,28 +56,66 @@ def missing_languages(lang: str) -> list[str]:
 
 
 def prepare(image: Image.Image) -> bytes:
-    """An upright, greyscale PNG of a page at no more than 300 dpi, as Tesseract reads best."""
+    """An upright, greyscale PNG of a page at no more than 300 dpi, as Tesseract reads best.
+
+    The light is evened out (a photo lit from one side, a shadow across a scan) and what lies
+    around the sheet (a desk) is made white; the page keeps its size and place, so the text
+    layer made on it still lies over the words of the image placed in the packet.
+    """
     upright = ImageOps.exif_transpose(fit_to_page(image))
-    if upright.mode not in ("L", "1"):
-        upright = upright.convert("L")
+    grey = upright if upright.mode == "1" else even_light(upright.convert("L"))  # a fax: as is
     out = io.BytesIO()
-    upright.save(out, "PNG", dpi=(300, 300))
+    grey.save(out, "PNG", dpi=(300, 300))
     return out.getvalue()
 
 
-PARTLY_READ = 0.85  # a page with less of its print in words read may have lost text
+def paper_shade(grey: Image.Image) -> Image.Image:
+    """The paper's own shade around each point: the lightest grey near it, made on a small copy.
+
+    Print is thin and dark; over a window wider than a stroke the lightest grey is the paper,
+    however it is lit.
+    """
+    return _small_shade(grey).resize(grey.size)
+
+
+def _small_shade(grey: Image.Image) -> Image.Image:
+    small = grey.resize((max(1, grey.width // _SHADE_STEP), max(1, grey.height // _SHADE_STEP)))
+    return small.filter(ImageFilter.MaxFilter(_PAPER_WINDOW))
+
+
+def even_light(grey: Image.Image) -> Image.Image:
+    """The page divided by its paper's shade: even light, and no desk around the sheet.
+
+    What is far darker than the sheet (a desk, the fill around a turned scan) is made white,
+    with a few pixels more: the sheet's edge against it would otherwise read as a drawn line.
+    """
+    import numpy as np
+
+    small = _small_shade(grey)
+    # the lightest grey spreads past the sheet's edge; the darkest of it is back at the edge
+    sheet = np.asarray(small.filter(ImageFilter.MinFilter(_PAPER_WINDOW + 2)), dtype=np.float32)
+    desk = sheet < _DESK * float(np.percentile(sheet, 90))
+    grown = Image.fromarray((desk * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(5))
+    shade = np.asarray(small.resize(grey.size), dtype=np.float32)
+    evened = np.asarray(grey, dtype=np.float32) * 255.0 / np.maximum(shade, 1.0)
+    evened[np.asarray(grown.resize(grey.size)) > 127] = 255.0
+    return Image.fromarray(evened.clip(0, 255).astype(np.uint8))
+
+
+PARTLY_READ = 0.95  # a page with less of its print in words read may have lost text
+UNREAD = 0.5  # a page with less read than this may lie on its side or upside down
 
 
 def read_page(png: bytes, lang: str = "eng") -> OcrPage:
-    """Read one page image; a page read only in part is read again turned upright if it is not.
+    """Read one page image; a page left mostly unread is read again turned upright.
 
     Tesseract reads a page on its side or upside down as a few garbled words; its orientation
-    detection (``--psm 0``) costs a second run, so it is asked only when the first read left
+    detection (``--psm 0``) costs another run, so it is asked only when the first read left
     most of the print unread.
     """
     start = time.perf_counter()
     page = _read(png, lang)
-    if page.read_share < PARTLY_READ and (turn := _orientation(png)):
+    if page.read_share < UNREAD and (turn := _orientation(png)):
         with Image.open(io.BytesIO(png)) as image:
             turned = io.BytesIO()
             image.rotate(-turn, expand=True).save(turned, "PNG", dpi=(300, 300))
@@ -93,8 +131,9 @@ def _read(png: bytes, lang: str) -> OcrPage:
         source = Path(tmp) / "page.png"
         source.write_bytes(png)
         base = Path(tmp) / "out"
-        _tesseract([str(source), str(base), "-l", lang, "-c", "textonly_pdf=1", "txt", "pdf",
-                    "tsv"])  # fmt: skip
+        _tesseract(
+            [str(source), str(base), "-l", lang, "-c", "textonly_pdf=1", "txt", "pdf", "tsv"]
+        )
         text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
         layer = base.with_suffix(".pdf").read_bytes()
         tsv = base.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace")
@@ -107,8 +146,14 @@ def _tesseract(arguments: list[str]) -> str:
     if not program:
         raise FileNotFoundError("tesseract is not installed")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    run = subprocess.run([program, *arguments], env=env, capture_output=True, check=True,
-                         timeout=PAGE_TIMEOUT, text=True)  # fmt: skip
+    run = subprocess.run(
+        [program, *arguments],
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=PAGE_TIMEOUT,
+        text=True,
+    )
     return run.stdout
 
 
@@ -131,7 +176,10 @@ def _orientation(png: bytes) -> int:
 READ_CONFIDENCE = 40  # a word read with less confidence than this is not counted as read
 _INK_WIDTH = 1000  # pixels across: enough to see lines of text, quick to count
 _RULE = 0.5  # a row or column with ink across half the page is a drawn line, not text
-_PAPER_WINDOW = 15  # pixels (of _INK_WIDTH): wider than a stroke, narrower than a shadow
+_RIM = 0.02  # of the image's width and height, at each side: no print sits there
+_SHADE_STEP = 4  # the paper's shade is found on a copy this many times smaller
+_PAPER_WINDOW = 5  # pixels of that copy: wider than a stroke, narrower than a shadow
+_DESK = 0.6  # darker than this share of the sheet's light: not the sheet (a desk, a border)
 _INK_CONTRAST = 40  # grey levels darker than the paper around it: print, even smeared or shaded
 
 
@@ -141,11 +189,10 @@ def read_share(png: bytes, words: list[tuple[int, int, int, int]]) -> float:
     Tesseract's own confidence stays high on what it reads and says nothing of what it missed
     (the right half of a photographed letter, a skewed block); the ink it did not read as words
     does. Ink is what is darker than the paper around it, so shade and a desk around the sheet
-    are not ink and smeared print still is; specks are smoothed away and drawn lines (table
-    rules, underlines) are not counted.
+    are not ink and smeared print still is; specks are smoothed away, and drawn lines (table
+    rules, underlines) and the image's rim (a sheet's edge, a turned scan's fill) not counted.
     """
     import numpy as np
-    from PIL import ImageFilter
 
     with Image.open(io.BytesIO(png)) as image:
         scale = min(1.0, _INK_WIDTH / max(1, image.width))
@@ -153,11 +200,14 @@ def read_share(png: bytes, words: list[tuple[int, int, int, int]]) -> float:
             (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         )
     smooth = small.filter(ImageFilter.MedianFilter(3))
-    paper = smooth.filter(ImageFilter.MaxFilter(_PAPER_WINDOW))  # the paper's own shade nearby
+    paper = paper_shade(smooth)
     grey = np.asarray(smooth, dtype=np.int16)
     ink = np.asarray(paper, dtype=np.int16) - grey > _INK_CONTRAST
     ink[ink.mean(axis=1) > _RULE, :] = False
     ink[:, ink.mean(axis=0) > _RULE] = False
+    rim_y, rim_x = round(ink.shape[0] * _RIM), round(ink.shape[1] * _RIM)
+    ink[:rim_y, :] = ink[-rim_y:, :] = False  # the sheet's own edge, a turned scan's fill
+    ink[:, :rim_x] = ink[:, -rim_x:] = False
     total = int(ink.sum())
     if total < ink.size * 0.0005:  # a blank page, or a few specks
         return 1.0
