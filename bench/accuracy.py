@@ -110,9 +110,11 @@ class Row:
         """Dated from its text where the document states no date of its own."""
         item = self.item
         return bool(
-            not self.truth["date"] and item and item.date
+            not self.truth["date"]
+            and item
+            and item.date
             and item.date_source.startswith(("text", "ocr"))
-        )  # fmt: skip
+        )
 
     @property
     def by_file_name(self) -> bool:
@@ -181,8 +183,14 @@ def _parts(rows: list[Row]) -> list[str]:
 
 def _conclusions(rows: list[Row]) -> list[str]:
     outcomes = Counter(r.conclusion for r in rows if r.conclusion)
-    out = ["## Key findings", "", f"Reports labelled: {sum(outcomes.values())}.", "",
-           "| quote | reports |", "|---|---:|"]  # fmt: skip
+    out = [
+        "## Key findings",
+        "",
+        f"Reports labelled: {sum(outcomes.values())}.",
+        "",
+        "| quote | reports |",
+        "|---|---:|",
+    ]
     out += [f"| {name} | {n} |" for name, n in outcomes.most_common()]
     return [*out, ""]
 
@@ -204,8 +212,12 @@ def _confusion(rows: list[Row]) -> list[str]:
         for r in rows
         if not r.category_right
     )
-    out = ["## Confusions (labelled → read as)", "", "| labelled | read as | documents |",
-           "|---|---|---:|"]  # fmt: skip
+    out = [
+        "## Confusions (labelled → read as)",
+        "",
+        "| labelled | read as | documents |",
+        "|---|---|---:|",
+    ]
     out += [f"| {a} | {b} | {n} |" for (a, b), n in pairs.most_common()]
     return [*out, ""]
 
@@ -219,30 +231,40 @@ def _dates(rows: list[Row]) -> list[str]:
     births = [r for r in rows if r.item and r.item.date and r.item.date == r.item.identity.dob]
     pct = 100 * len(right) / len(stated) if stated else 100.0
     return [
-        "## Dates", "",
+        "## Dates",
+        "",
         f"- stated dates right: {len(right)} of {len(stated)} ({pct:.1f}%)",
         f"- a date read from the text where the document states none: {len(invented)} of "
         f"{len(unstated)}",
         f"- dated only by the file (PDF creation, EXIF, C-CDA creation): {len(file_dated)}",
-        f"- date of birth used as the date: {len(births)}", "",
-    ]  # fmt: skip
+        f"- date of birth used as the date: {len(births)}",
+        "",
+    ]
 
 
 def _titles(rows: list[Row]) -> list[str]:
     named = sum(r.by_file_name for r in rows)
     only = Counter(r.item.title for r in rows if r.category_only and r.item)
-    return ["## Titles", "", f"- titled by file name: {named} of {len(rows)} "
-            f"({100 * named / len(rows):.1f}%)",
-            "- only the category: " + ", ".join(f"{t} {n}" for t, n in only.most_common()),
-            ""]  # fmt: skip
+    return [
+        "## Titles",
+        "",
+        f"- titled by file name: {named} of {len(rows)} ({100 * named / len(rows):.1f}%)",
+        "- only the category: " + ", ".join(f"{t} {n}" for t, n in only.most_common()),
+        "",
+    ]
 
 
 def _language(rows: list[Row]) -> list[str]:
     foreign = [r for r in rows if r.truth.get("language") not in (None, "en")]
     flagged = [r for r in rows if r.item and may_need_translation(r.item)]
     hit = [r for r in flagged if r in foreign]
-    return ["## Language", "", f"- not in English: {len(foreign)}; flagged: {len(flagged)}, "
-            f"of which not in English: {len(hit)}", ""]  # fmt: skip
+    return [
+        "## Language",
+        "",
+        f"- not in English: {len(foreign)}; flagged: {len(flagged)}, "
+        f"of which not in English: {len(hit)}",
+        "",
+    ]
 
 
 def main() -> int:

@@ -50,8 +50,23 @@ def rerender(texts: tuple[str, ...], target: Path, change: bool = False) -> None
 def rasterize(source: Path, target: Path) -> None:
     """The first page as a photo of it."""
     stem = target.with_suffix("")
-    subprocess.run(["pdftoppm", "-r", "150", "-jpeg", "-singlefile", "-f", "1", "-l", "1",
-                    str(source), str(stem)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "150",
+            "-jpeg",
+            "-singlefile",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(source),
+            str(stem),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def make_folder(pdfs: list[Path], folder: Path) -> dict[str, tuple[str, str]]:
@@ -84,8 +99,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     truth = json.loads((args.corpus / "truth.json").read_text())
-    dated = sorted(args.corpus / k for k, v in truth.items()
-                   if k.endswith(".pdf") and "!" not in k and v.get("date"))  # fmt: skip
+    dated = sorted(
+        args.corpus / k
+        for k, v in truth.items()
+        if k.endswith(".pdf") and "!" not in k and v.get("date")
+    )
     pdfs = random.Random(args.seed).sample(dated, min(args.n, len(dated)))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -106,11 +124,19 @@ def main() -> int:
     wanted = sum(k != "near-miss" for _, k in made.values())
     precision = right / max(1, right + wrong)
     recall = right / max(1, wanted)
-    text = "\n".join([
-        "# Copies of one report", "",
-        f"{len(pdfs)} dated PDFs of the corpus. Precision {precision:.3f}, recall {recall:.3f}.",
-        "", "| copy | made | folded into its original |", "|---|---:|---:|", *rows, "",
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            "# Copies of one report",
+            "",
+            f"{len(pdfs)} dated PDFs of the corpus. "
+            f"Precision {precision:.3f}, recall {recall:.3f}.",
+            "",
+            "| copy | made | folded into its original |",
+            "|---|---:|---:|",
+            *rows,
+            "",
+        ]
+    )
     print(text)
     (HERE / "duplicates.md").write_text(text)
     return 0

@@ -84,8 +84,9 @@ def one(job: tuple[int, str, int]) -> tuple[int, str, str, float, int]:
         start = time.perf_counter()
         verdict = "ok"
         try:
-            out = read_disk_file(path.name, path, ReadOptions(ocr_lang=None,
-                                 limits=Limits(seconds=LIMIT)))  # fmt: skip
+            out = read_disk_file(
+                path.name, path, ReadOptions(ocr_lang=None, limits=Limits(seconds=LIMIT))
+            )
             if not out.found and not out.problems and not out.dicomdirs:
                 verdict = "drop"
         except BaseException:  # counting every escape is the point
@@ -110,12 +111,32 @@ def structured(data: bytes, suffix: str, rng: random.Random) -> bytes:
             page = pdf.pages[rng.randrange(len(pdf.pages))].obj
             if rng.random() < 0.3:  # bookmarks that point at a page, at nothing, or in a loop
                 _outline(pdf, page, rng)
-            key = rng.choice(["/MediaBox", "/Rotate", "/Resources", "/Contents", "/Annots",
-                              "/CropBox", "/AA", "/PA"])  # fmt: skip
-            value = rng.choice([pikepdf.Name.X, pikepdf.String("90"), 450, -1, 0,
-                                pikepdf.Array([0, 0, 612]), pikepdf.Array([1]),
-                                pikepdf.Dictionary(S=pikepdf.String("javascript"),
-                                                   JS=pikepdf.String("app.alert(1)"))])  # fmt: skip
+            key = rng.choice(
+                [
+                    "/MediaBox",
+                    "/Rotate",
+                    "/Resources",
+                    "/Contents",
+                    "/Annots",
+                    "/CropBox",
+                    "/AA",
+                    "/PA",
+                ]
+            )
+            value = rng.choice(
+                [
+                    pikepdf.Name.X,
+                    pikepdf.String("90"),
+                    450,
+                    -1,
+                    0,
+                    pikepdf.Array([0, 0, 612]),
+                    pikepdf.Array([1]),
+                    pikepdf.Dictionary(
+                        S=pikepdf.String("javascript"), JS=pikepdf.String("app.alert(1)")
+                    ),
+                ]
+            )
             page[key] = value
             out = io.BytesIO()
             pdf.save(out)
@@ -124,8 +145,17 @@ def structured(data: bytes, suffix: str, rng: random.Random) -> bytes:
             import pydicom
 
             ds = pydicom.dcmread(io.BytesIO(data), force=True)
-            keyword = rng.choice(["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-                                  "StudyDate", "Modality", "PatientName", "Rows"])  # fmt: skip
+            keyword = rng.choice(
+                [
+                    "StudyInstanceUID",
+                    "SeriesInstanceUID",
+                    "SOPInstanceUID",
+                    "StudyDate",
+                    "Modality",
+                    "PatientName",
+                    "Rows",
+                ]
+            )
             if keyword in ds:
                 if rng.random() < 0.5:
                     delattr(ds, keyword)
@@ -140,8 +170,14 @@ def structured(data: bytes, suffix: str, rng: random.Random) -> bytes:
             src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
             with zipfile.ZipFile(out, "w") as dst:
                 for info in src.infolist():
-                    name = rng.choice([info.filename, "a!" + info.filename,
-                                       info.filename.replace("/", "\\"), "../" + info.filename])
+                    name = rng.choice(
+                        [
+                            info.filename,
+                            "a!" + info.filename,
+                            info.filename.replace("/", "\\"),
+                            "../" + info.filename,
+                        ]
+                    )
                     dst.writestr(name, src.read(info))
             return out.getvalue()
     except Exception:  # a seed that does not parse is damaged by bytes instead
@@ -154,10 +190,15 @@ def _outline(pdf: Any, page: Any, rng: random.Random) -> None:
     import pikepdf
 
     name = pikepdf.Name
-    dest = rng.choice([
-        pikepdf.Array([page, name.Fit]), pikepdf.Array([name.Fit]), pikepdf.Array([5000]),
-        pikepdf.Array([pikepdf.Dictionary(Type=name.Page), name.Fit]), name.Nowhere,
-    ])  # fmt: skip
+    dest = rng.choice(
+        [
+            pikepdf.Array([page, name.Fit]),
+            pikepdf.Array([name.Fit]),
+            pikepdf.Array([5000]),
+            pikepdf.Array([pikepdf.Dictionary(Type=name.Page), name.Fit]),
+            name.Nowhere,
+        ]
+    )
     item = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String("Report"), Dest=dest))
     outlines = pdf.make_indirect(pikepdf.Dictionary(Type=name.Outlines, First=item, Last=item))
     item.Parent = outlines
@@ -186,9 +227,13 @@ def build_case(job: tuple[int, list[str], int]) -> tuple[int, str, str, float, i
             elif damage == 2:
                 data = structured(data, Path(seed).suffix, rng)
             (records / f"f{n:02d}{Path(seed).suffix}").write_bytes(data)
-        options = BuildOptions(output=out / "p.pdf", bundle=out / "b", fhir=out / "p.json",
-                               iso=out / "p.iso",
-                               read=ReadOptions(ocr_lang=None, limits=Limits(seconds=LIMIT)))
+        options = BuildOptions(
+            output=out / "p.pdf",
+            bundle=out / "b",
+            fhir=out / "p.json",
+            iso=out / "p.iso",
+            read=ReadOptions(ocr_lang=None, limits=Limits(seconds=LIMIT)),
+        )
         start, verdict = time.perf_counter(), "ok"
         try:
             result = build_packet(records, options)
@@ -211,8 +256,11 @@ def _escapes(records: Path, result: BuildResult, packet: Path) -> str:
     """'drop' for a file neither placed nor listed, 'active' for content left live, else 'ok'."""
     import pikepdf
 
-    placed = {s.archive.split("!")[0] if s.archive else s.path
-              for item in result.timeline.items for s in item.sources}
+    placed = {
+        s.archive.split("!")[0] if s.archive else s.path
+        for item in result.timeline.items
+        for s in item.sources
+    }
     listed = {p.path for p in result.problems}
     for path in records.iterdir():
         if path.name not in placed and not any(p.startswith(path.name) for p in listed):
@@ -235,9 +283,11 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=6, help="seed files per build case")
     args = parser.parse_args()
     seeds = sorted(
-        str(f) for s in args.seeds for f in ([s] if s.is_file() else s.rglob("*"))
+        str(f)
+        for s in args.seeds
+        for f in ([s] if s.is_file() else s.rglob("*"))
         if f.is_file() and f.stat().st_size < 4 * 2**20
-    )  # fmt: skip
+    )
     if not seeds:
         print("no seed files", file=sys.stderr)
         return 2
@@ -246,8 +296,10 @@ def main() -> int:
     jobs: list[Any] = [(n, rng.choice(seeds), rng.getrandbits(64)) for n in range(args.n)]
     if args.stage == "build":
         run = build_case
-        jobs = [(n, rng.sample(seeds, min(args.files, len(seeds))), rng.getrandbits(64))
-                for n in range(args.n)]  # fmt: skip
+        jobs = [
+            (n, rng.sample(seeds, min(args.files, len(seeds))), rng.getrandbits(64))
+            for n in range(args.n)
+        ]
     counts = {"ok": 0, "crash": 0, "drop": 0, "hang": 0, "active": 0}
     slowest, peak, started = 0.0, 0, time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
@@ -260,10 +312,12 @@ def main() -> int:
             if kind != "ok":
                 print(f"{number:06d} {Path(seed).name}: {verdict}", file=sys.stderr)
     wall = time.perf_counter() - started
-    print(f"{args.n:,} inputs from {len(seeds)} seeds in {wall:,.0f} s: "
-          f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['drop']} silent drops, "
-          f"{counts['active']} packets with active content; "
-          f"slowest file {slowest:.1f} s; peak worker memory {peak / 1024:,.0f} MiB")  # fmt: skip
+    print(
+        f"{args.n:,} inputs from {len(seeds)} seeds in {wall:,.0f} s: "
+        f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['drop']} silent drops, "
+        f"{counts['active']} packets with active content; "
+        f"slowest file {slowest:.1f} s; peak worker memory {peak / 1024:,.0f} MiB"
+    )
     return 1 if counts["crash"] or counts["hang"] or counts["drop"] or counts["active"] else 0
 
 

@@ -197,7 +197,7 @@ def measure(size_name: str, size: Size, work: Path) -> dict[str, Any]:
 
     packet = work / f"packet-{size_name}.pdf"
     build = [*RECORDPACK, "build", str(corpus), "-o", str(packet), "--no-ocr", "--no-cache"]
-    build_s, build_mb, out = timed([*build, "--json"])  # fmt: skip
+    build_s, build_mb, out = timed([*build, "--json"])
     report = json.loads(out)
     merge_s, _, _ = timed(python(PYPDF_MERGE, str(work / "merge.pdf"), *pdfs))
     result |= {
@@ -220,8 +220,9 @@ def measure(size_name: str, size: Size, work: Path) -> dict[str, Any]:
     bundled_s, bundled_mb, out = timed([*build, "--bundle", str(bundle), "--json"])
     media = work / f"media-{size_name}"
     media_s, _, _ = work_seconds(MEDIA, str(corpus / "DICOM"), str(media))
-    dcmmkdir_s, _, _ = timed(["dcmmkdir", "+r", "+I", "-q", "+D", str(work / "DICOMDIR"),
-                              "DICOM"], cwd=media)  # fmt: skip
+    dcmmkdir_s, _, _ = timed(
+        ["dcmmkdir", "+r", "+I", "-q", "+D", str(work / "DICOMDIR"), "DICOM"], cwd=media
+    )
     result |= {
         "bundle_s": round(bundled_s, 2),
         "bundle_peak_mb": round(bundled_mb),
@@ -241,8 +242,9 @@ def measure_startup() -> dict[str, Any]:
     The package's bytecode is compiled first, as any first run leaves it (an environment with
     PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start).
     """
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "recordpack")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "recordpack")], check=True
+    )
     return {
         "python_s": round(median_seconds([sys.executable, "-c", "pass"]), 2),
         # the floor for --help and --version: the command-line library, imported alone
@@ -295,12 +297,18 @@ def table(results: dict[str, Any]) -> str:
         )
     b, up = results.get("batch"), results.get("startup")
     if b:
-        lines += ["", f"Batch of {b['patients']} patients: --jobs 1 {b['jobs1_s']} s,"
-                      f" --jobs 2 {b['jobs2_s']} s ({b['speedup']}x)."]  # fmt: skip
+        lines += [
+            "",
+            f"Batch of {b['patients']} patients: --jobs 1 {b['jobs1_s']} s,"
+            f" --jobs 2 {b['jobs2_s']} s ({b['speedup']}x).",
+        ]
     if up:
-        lines += ["", f"Start-up: `recordpack --version` {up['version_s']} s,"
-                      f" `--help` {up['help_s']} s (bare Python {up['python_s']} s;"
-                      f" typer alone {up['typer_s']} s)."]  # fmt: skip
+        lines += [
+            "",
+            f"Start-up: `recordpack --version` {up['version_s']} s,"
+            f" `--help` {up['help_s']} s (bare Python {up['python_s']} s;"
+            f" typer alone {up['typer_s']} s).",
+        ]
     lines += ["", "| target | limit | measured | met |", "|---|---|---|---|"]
     for name, limit, measured, met in check(results):
         lines.append(f"| {name} | {limit} | {measured} | {'yes' if met else '**no**'} |")
@@ -326,8 +334,11 @@ def check(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     rows = []
     whole_run = {**(results.get("batch") or {}), **(results.get("startup") or {})}
     for name, (key, op, limit, sizes) in TARGETS.items():
-        measured = [(r["size"], r[key]) for r in results["sizes"]
-                    if key in r and (sizes is None or r["size"] in sizes)]  # fmt: skip
+        measured = [
+            (r["size"], r[key])
+            for r in results["sizes"]
+            if key in r and (sizes is None or r["size"] in sizes)
+        ]
         if key in whole_run:
             measured = [("run", whole_run[key])]
         if not measured:
@@ -358,8 +369,9 @@ def main() -> None:
     parser.add_argument("--no-batch", action="store_true")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--table", action="store_true", help="re-write the tables only")
-    parser.add_argument("--startup", action="store_true",
-                        help="measure start-up again, into the last results")  # fmt: skip
+    parser.add_argument(
+        "--startup", action="store_true", help="measure start-up again, into the last results"
+    )
     args = parser.parse_args()
     saved = ROOT / "bench" / "results.json"
     if args.startup:

@@ -74,9 +74,11 @@ class Score:
         f1 = 2 * p * r / max(1e-9, p + r)
         ms = 1000 * self.seconds / max(1, self.pages)
         right = self.reports_right / max(1, self.reports)
-        return (f"| {name} | {self.streams} | {p:.3f} | {r:.3f} | {f1:.3f} | "
-                f"{self.clean / max(1, self.streams):.0%} | {self.singles_split}/{self.singles} | "
-                f"{right:.0%} of {self.reports} | {ms:.1f} |")  # fmt: skip
+        return (
+            f"| {name} | {self.streams} | {p:.3f} | {r:.3f} | {f1:.3f} | "
+            f"{self.clean / max(1, self.streams):.0%} | {self.singles_split}/{self.singles} | "
+            f"{right:.0%} of {self.reports} | {ms:.1f} |"
+        )
 
 
 def footer(width: float, height: float, text: str) -> pikepdf.Pdf:

@@ -148,10 +148,17 @@ def require_tool(name: str) -> str:
 def make_item(id_: str = "x", **fields: object) -> Item:
     """An Item with harmless defaults, for stage tests that start after the scan."""
     values: dict[str, object] = {
-        "category": Category.OTHER, "title": "t", "date": None, "date_source": "",
-        "date_ambiguous": False, "reason": "", "pages": 1, "modality": None, "sources": (),
+        "category": Category.OTHER,
+        "title": "t",
+        "date": None,
+        "date_source": "",
+        "date_ambiguous": False,
+        "reason": "",
+        "pages": 1,
+        "modality": None,
+        "sources": (),
         "kind": Kind.PDF,
-    }  # fmt: skip
+    }
     values.update(fields)
     return Item(id=id_, **values)  # type: ignore[arg-type]
 

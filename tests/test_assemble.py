@@ -38,11 +38,16 @@ def with_link(data: bytes) -> bytes:
 
 def test_parts_are_joined_bookmarked_labelled_and_cleaned():
     cover = Part("Cover and index", "", pdf_bytes(["COVER"]), "cover", drawn=True)
-    lab = Part("#1 CBC", "Laboratory", with_link(pdf_bytes(["CBC"], pages=2)), "Jane · #1 CBC",
-               index=1)  # fmt: skip
+    lab = Part(
+        "#1 CBC", "Laboratory", with_link(pdf_bytes(["CBC"], pages=2)), "Jane · #1 CBC", index=1
+    )
     note = Part("#2 Letter", "Clinical notes", pdf_bytes(["LETTER"]), "Jane · #2 Letter", index=2)
-    done = assemble([cover, lab, note], title="Medical records: Jane", subject="s",
-                    strips=strips_of([cover, lab, note]))  # fmt: skip
+    done = assemble(
+        [cover, lab, note],
+        title="Medical records: Jane",
+        subject="s",
+        strips=strips_of([cover, lab, note]),
+    )
     reader = PdfReader(io.BytesIO(done.pdf))
     assert (done.starts, done.total_pages, len(reader.pages)) == ((1, 2, 4), 4, 4)
     assert done.active_content_removed == 1  # the web link's action in the source page
@@ -58,28 +63,59 @@ def test_parts_are_joined_bookmarked_labelled_and_cleaned():
 
 def test_an_encrypted_packet_needs_its_password():
     part = Part("Cover", "", pdf_bytes(["COVER"]), "", drawn=True)
-    done = assemble([part], title="t", subject="s", strips=strips_of([part]),
-                    encrypt_password="pw")  # fmt: skip
+    done = assemble([part], title="t", subject="s", strips=strips_of([part]), encrypt_password="pw")
     reader = PdfReader(io.BytesIO(done.pdf))
     assert reader.is_encrypted and reader.decrypt("pw")
 
 
 def bbox_words(pdf: Path) -> list[list[tuple[float, float, str]]]:
     """Per page, each word's left edge, bottom edge (from the top) and text, by pdftotext."""
-    xhtml = subprocess.run([require_tool("pdftotext"), "-bbox", str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    xhtml = subprocess.run(
+        [require_tool("pdftotext"), "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     pages = xhtml.split("<page ")[1:]
-    return [[(float(x), float(y), html.unescape(w)) for x, y, w in
-             re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', p)]
-            for p in pages]  # fmt: skip
+    return [
+        [
+            (float(x), float(y), html.unescape(w))
+            for x, y, w in re.findall(
+                r'xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', p
+            )
+        ]
+        for p in pages
+    ]
 
 
 def render(pdf: Path, page: int, tmp: Path, box: tuple[float, float, float, float]) -> Image.Image:
     """The part of a page inside ``box`` (left, top, width, height in points), at 144 dpi."""
     x, y, w, h = (round(v * 2) for v in box)
-    subprocess.run([require_tool("pdftoppm"), "-r", "144", "-f", str(page), "-l", str(page),
-                    "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h), "-gray", "-png",
-                    "-singlefile", str(pdf), str(tmp / "crop")], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            require_tool("pdftoppm"),
+            "-r",
+            "144",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-x",
+            str(x),
+            "-y",
+            str(y),
+            "-W",
+            str(w),
+            "-H",
+            str(h),
+            "-gray",
+            "-png",
+            "-singlefile",
+            str(pdf),
+            str(tmp / "crop"),
+        ],
+        check=True,
+    )
     return Image.open(tmp / "crop.png").convert("L")
 
 
@@ -94,8 +130,11 @@ def test_each_page_shows_and_carries_only_its_own_stamp(tmp_path: Path):
     packet.write_bytes(assemble(parts, title="t", subject="s", strips=strips_of(parts)).pdf)
     expected = [stamps[0], stamps[1], stamps[1], stamps[2]]
     for number, (words, stamp) in enumerate(zip(bbox_words(packet), expected, strict=True), 1):
-        band = " ".join(w for x, bottom, w in words if bottom <= BAND and not w.isdigit()
-                        and w not in ("page", "of"))  # fmt: skip
+        band = " ".join(
+            w
+            for x, bottom, w in words
+            if bottom <= BAND and not w.isdigit() and w not in ("page", "of")
+        )
         assert band == stamp, number
         others = [s for s in stamps if s != stamp]
         text = " ".join(w for _, _, w in words)
@@ -136,24 +175,37 @@ def hostile_page() -> bytes:
 
     def annot(subtype: str, **extra: object) -> object:
         rect = ArrayObject([NumberObject(0)] * 4)
-        entry = DictionaryObject({NameObject("/Type"): NameObject("/Annot"),
-                                  NameObject("/Subtype"): NameObject(subtype),
-                                  NameObject("/Rect"): rect})  # fmt: skip
+        entry = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject(subtype),
+                NameObject("/Rect"): rect,
+            }
+        )
         entry.update({NameObject(k): v for k, v in extra.items()})
         return writer._add_object(entry)
 
-    script = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
-                               NameObject("/JS"): TextStringObject("app.alert(1)")})  # fmt: skip
-    goto = DictionaryObject({NameObject("/S"): NameObject("/GoTo"),
-                             NameObject("/D"): ArrayObject([page.indirect_reference,
-                                                            NameObject("/Fit")])})  # fmt: skip
+    script = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert(1)"),
+        }
+    )
+    goto = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/GoTo"),
+            NameObject("/D"): ArrayObject([page.indirect_reference, NameObject("/Fit")]),
+        }
+    )
     chained = DictionaryObject({**goto, NameObject("/Next"): ArrayObject([script])})
-    page[NameObject("/Annots")] = ArrayObject([
-        annot("/Link", **{"/A": chained}),         # harmless at first, a script after
-        annot("/FileAttachment"),                  # a file (an .exe, say) inside the page
-        annot("/RichMedia"),                       # Flash or video
-        annot("/Link", **{"/A": goto}),            # an ordinary link: kept
-    ])  # fmt: skip
+    page[NameObject("/Annots")] = ArrayObject(
+        [
+            annot("/Link", **{"/A": chained}),  # harmless at first, a script after
+            annot("/FileAttachment"),  # a file (an .exe, say) inside the page
+            annot("/RichMedia"),  # Flash or video
+            annot("/Link", **{"/A": goto}),  # an ordinary link: kept
+        ]
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -255,12 +307,21 @@ def test_a_page_of_nested_deflate_is_copied_as_it_is_never_inflated():
     packer = zlib.compressobj(9)
     inner = b"".join([*(packer.compress(b"\0" * (1 << 24)) for _ in range(16)), packer.flush()])
     bomb = zlib.compress(inner, 9)  # a few hundred bytes that inflate to 256 MB
-    part = Part("#1", "Labs", with_extra_stream(pdf_bytes(["REPORT"]), bomb, 2, direct=False),
-                "stamp", index=1)  # fmt: skip
+    part = Part(
+        "#1",
+        "Labs",
+        with_extra_stream(pdf_bytes(["REPORT"]), bomb, 2, direct=False),
+        "stamp",
+        index=1,
+    )
     done = assemble([part], title="t", subject="s", strips=strips_of([part]))
     assert len(done.pdf) < len(inner) / 4  # the outer layer was not even taken off
-    assert b"REPORT" in subprocess.run([require_tool("pdftotext"), "-", "-"], input=done.pdf,
-                                       capture_output=True, check=True).stdout  # fmt: skip
+    assert (
+        b"REPORT"
+        in subprocess.run(
+            [require_tool("pdftotext"), "-", "-"], input=done.pdf, capture_output=True, check=True
+        ).stdout
+    )
 
 
 def test_a_page_tree_qpdf_cannot_follow_is_refused_not_dropped():
@@ -299,7 +360,8 @@ def _odd_mutations() -> dict[str, Any]:
         "MediaBox a name": lambda pdf, p: p.__setitem__("/MediaBox", Name.Letter),
         "MediaBox of three": lambda pdf, p: p.__setitem__("/MediaBox", Array([0, 0, 612])),
         "MediaBox of strings": lambda pdf, p: p.__setitem__(
-            "/MediaBox", Array([String("a"), 0, 612, 792])),
+            "/MediaBox", Array([String("a"), 0, 612, 792])
+        ),
         "MediaBox inherited from nowhere": inherited_from_nowhere,
         "MediaBox flat": lambda pdf, p: p.__setitem__("/MediaBox", Array([0, 0, 612, 0])),
         "MediaBox inverted": lambda pdf, p: p.__setitem__("/MediaBox", Array([612, 792, 0, 0])),
@@ -312,9 +374,10 @@ def _odd_mutations() -> dict[str, Any]:
         "XObject a number": lambda pdf, p: p.Resources.__setitem__("/XObject", 5),
         "Font an array": lambda pdf, p: p.Resources.__setitem__("/Font", Array([1])),
         "Annots a number": lambda pdf, p: p.__setitem__("/Annots", 3),
-        "an annotation's Rect of strings": lambda pdf, p: p.__setitem__("/Annots", Array([
-            Dictionary(Subtype=Name.Text, Rect=Array([String("x"), 1, 2, 3]))])),
-    }  # fmt: skip
+        "an annotation's Rect of strings": lambda pdf, p: p.__setitem__(
+            "/Annots", Array([Dictionary(Subtype=Name.Text, Rect=Array([String("x"), 1, 2, 3]))])
+        ),
+    }
 
 
 def test_a_damaged_page_description_is_placed_and_stamped_never_a_failed_packet(tmp_path: Path):

@@ -370,9 +370,18 @@ def test_a_failed_bundle_leaves_neither_packet_nor_temporaries(tmp_path: Path):
     out.mkdir()
     (out / "taken").write_text("a file where the bundle's folder should go")
     result = runner.invoke(
-        app, ["build", str(records), "-o", str(out / "packet.pdf"), "--no-ocr", "--no-cache",
-              "--bundle", str(out / "taken" / "bundle")],
-    )  # fmt: skip
+        app,
+        [
+            "build",
+            str(records),
+            "-o",
+            str(out / "packet.pdf"),
+            "--no-ocr",
+            "--no-cache",
+            "--bundle",
+            str(out / "taken" / "bundle"),
+        ],
+    )
     assert result.exit_code == 4
     assert sorted(p.name for p in out.iterdir()) == ["taken"]
 
@@ -406,8 +415,10 @@ def test_sigterm_while_bundling_removes_every_temporary(tmp_path: Path):
         (records / f"ct{n}.dcm").write_bytes(dicom_bytes(instance=n + 1))
     result = subprocess.run(
         [sys.executable, "-c", SIGTERM_IN_BUNDLE, str(records), str(out)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 143, result.stderr
     assert out.is_dir() and list(out.iterdir()) == []  # it got as far as writing, then cleaned
 
@@ -417,10 +428,21 @@ def test_an_encrypted_packet_with_a_bundle_says_the_bundle_is_not(tmp_path: Path
     records.mkdir()
     (records / "ct.dcm").write_bytes(dicom_bytes())
     result = runner.invoke(
-        app, ["build", str(records), "-o", str(tmp_path / "p.pdf"), "--bundle",
-              str(tmp_path / "b.zip"), "--encrypt", "--no-ocr", "--no-cache", "--json"],
+        app,
+        [
+            "build",
+            str(records),
+            "-o",
+            str(tmp_path / "p.pdf"),
+            "--bundle",
+            str(tmp_path / "b.zip"),
+            "--encrypt",
+            "--no-ocr",
+            "--no-cache",
+            "--json",
+        ],
         env={"RECORDPACK_PACKET_PASSWORD": "s3cret-horse"},
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     problems = json.loads(result.stdout)["problems"]
     [warning] = [p for p in problems if p["path"].endswith("b.zip")]
@@ -445,8 +467,9 @@ def test_a_bundle_never_replaces_the_records_folder_or_a_folder_holding_it(small
     before = tree_hashes(home)
     for target in (home, small_records, home.parent):
         for force in ((), ("--force",)):
-            result = _build(small_records, "-o", str(home.parent / "p.pdf"),
-                            "--bundle", str(target), *force)  # fmt: skip
+            result = _build(
+                small_records, "-o", str(home.parent / "p.pdf"), "--bundle", str(target), *force
+            )
             assert result.exit_code == 4, result.output
             assert "records folder" in result.output
     assert tree_hashes(home) == before
@@ -471,10 +494,12 @@ def test_what_recordpack_did_not_write_is_refused_unless_forced(small_records: P
     (out / "notes.txt").write_text("a file, not a bundle folder")
     (out / "p.pdf").write_bytes(pdf_bytes(["my own PDF"]))
     own = (out / "p.pdf").read_bytes()
-    cases = [("--bundle", "mine", "is not a bundle recordpack wrote"),
-             ("--bundle", "folder.zip", "is a folder"),
-             ("--bundle", "notes.txt", "is a file, not a folder"),
-             ("--fhir", "notes.txt", "is not a FHIR document")]  # fmt: skip
+    cases = [
+        ("--bundle", "mine", "is not a bundle recordpack wrote"),
+        ("--bundle", "folder.zip", "is a folder"),
+        ("--bundle", "notes.txt", "is a file, not a folder"),
+        ("--fhir", "notes.txt", "is not a FHIR document"),
+    ]
     for flag, name, why in cases:
         result = _build(small_records, "-o", str(out / "new.pdf"), flag, str(out / name))
         assert result.exit_code == 4, (name, result.output)
@@ -491,8 +516,16 @@ def test_what_recordpack_did_not_write_is_refused_unless_forced(small_records: P
 
 def test_recordpack_replaces_its_own_outputs_but_not_what_was_added_to_them(small_records: Path):
     out = small_records.parent.parent / "out"
-    targets = ["-o", str(out / "p.pdf"), "--bundle", str(out / "b"), "--fhir",
-               str(out / "p.json"), "--iso", str(out / "p.iso")]  # fmt: skip
+    targets = [
+        "-o",
+        str(out / "p.pdf"),
+        "--bundle",
+        str(out / "b"),
+        "--fhir",
+        str(out / "p.json"),
+        "--iso",
+        str(out / "p.iso"),
+    ]
     for _ in range(2):  # the second run replaces the first's outputs, all of them
         result = _build(small_records, *targets)
         assert result.exit_code == 0, result.output
@@ -514,12 +547,27 @@ def test_each_report_of_a_download_all_file_is_indexed_bookmarked_and_placed_onc
     records.mkdir()
     (records / "download.pdf").write_bytes(pages_pdf([*PATHOLOGY, *CT, *LAB]))
     out, fhir = tmp_path / "p.pdf", tmp_path / "p.json"
-    result = runner.invoke(app, ["build", str(records), "-o", str(out), "--no-cache",
-                                 "--bundle", str(tmp_path / "b"), "--fhir", str(fhir)])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            str(records),
+            "-o",
+            str(out),
+            "--no-cache",
+            "--bundle",
+            str(tmp_path / "b"),
+            "--fhir",
+            str(fhir),
+        ],
+    )
     assert result.exit_code == 0, result.output
     reader = PdfReader(out)
-    marks = {o.title: reader.get_destination_page_number(o) for o in reader.outline
-             if not isinstance(o, list)}  # fmt: skip
+    marks = {
+        o.title: reader.get_destination_page_number(o)
+        for o in reader.outline
+        if not isinstance(o, list)
+    }
     texts = [page.extract_text() for page in reader.pages]
     # each report's pages once, and its row in the cover's index
     assert sum("SURGICAL PATHOLOGY REPORT" in t for t in texts) == 3
@@ -528,7 +576,10 @@ def test_each_report_of_a_download_all_file_is_indexed_bookmarked_and_placed_onc
     assert "LABORATORY REPORT" in texts[marks["Laboratory"]]
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert sorted(f["source_pages"] for f in manifest["files"]) == [[1, 2], [3, 3], [4, 4]]
-    titles = [a["attachment"]["title"] for e in json.loads(fhir.read_text())["entry"]
-              if e["resource"]["resourceType"] == "DocumentReference"
-              for a in e["resource"]["content"]]  # fmt: skip
+    titles = [
+        a["attachment"]["title"]
+        for e in json.loads(fhir.read_text())["entry"]
+        if e["resource"]["resourceType"] == "DocumentReference"
+        for a in e["resource"]["content"]
+    ]
     assert any(t.endswith("download.pdf, page 3") for t in titles)

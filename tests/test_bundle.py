@@ -52,15 +52,26 @@ def test_many_images_are_copied_by_workers_byte_for_byte_and_all_indexed(tmp_pat
     assert len(copied) == count
     for copy in copied.values():
         assert hashlib.sha256((work / copy.path).read_bytes()).hexdigest() == copy.sha256
-    dump = subprocess.run([require_tool("dcmdump"), str(work / "DICOMDIR")],
-                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    dump = subprocess.run(
+        [require_tool("dcmdump"), str(work / "DICOMDIR")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert dump.count("(0004,1430) CS [IMAGE]") == count
     assert dump.count("(0004,1430) CS [SERIES]") == 2
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]  # fmt: skip
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def test_index_htm_opens_in_headless_chromium_with_every_link_resolved(tmp_path: Path):
@@ -79,9 +90,13 @@ def test_index_htm_opens_in_headless_chromium_with_every_link_resolved(tmp_path:
     page = (bundle / "INDEX.HTM").as_uri()
 
     def browse(*args: str) -> str:
-        return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'c'}",
-                               *args, page], capture_output=True, text=True, timeout=120,
-                              check=True).stdout  # fmt: skip
+        return subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'c'}", *args, page],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
 
     class Links(HTMLParser):
         def __init__(self) -> None:

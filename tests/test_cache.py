@@ -80,8 +80,9 @@ def test_an_unchanged_folder_is_replayed_whole_and_a_changed_one_read_again(
     monkeypatch.chdir(tmp_path)
     assert scan_folder("r", cache=cache).root == "r"  # the folder as named this time
     studies = [i.study for i in warm.items if i.study]
-    assert studies and all(f in i.sources for i in warm.items if i.study
-                           for s in i.study.series for _, f in s.files)  # fmt: skip
+    assert studies and all(
+        f in i.sources for i in warm.items if i.study for s in i.study.series for _, f in s.files
+    )
 
     (tmp_path / "r" / "new.txt").write_text("DISCHARGE SUMMARY\nDate: 2025-09-01\n")
     again = scan_folder(tmp_path / "r", cache=cache)
@@ -130,12 +131,16 @@ def test_an_unusable_cache_is_a_warning_and_the_command_goes_on(tmp_path: Path, 
     holder = sqlite3.connect(locked, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     monkeypatch.setattr(caching, "LOCK_WAIT", 0.1)
-    cases = {damaged: "was damaged", tmp_path / "a-file" / "c.sqlite": "cannot be used",
-             locked: "cannot be used (database is locked)"}  # fmt: skip
+    cases = {
+        damaged: "was damaged",
+        tmp_path / "a-file" / "c.sqlite": "cannot be used",
+        locked: "cannot be used (database is locked)",
+    }
     try:
         for path, said in cases.items():
-            result = CliRunner().invoke(app, ["timeline", str(records), "--cache", str(path),
-                                              "--no-ocr", "--json"])  # fmt: skip
+            result = CliRunner().invoke(
+                app, ["timeline", str(records), "--cache", str(path), "--no-ocr", "--json"]
+            )
             assert result.exit_code == 0, result.output
             assert said in result.stderr and "warning" in result.stderr
             assert "COMPLETE BLOOD COUNT" in result.stdout or '"lab"' in result.stdout
@@ -162,14 +167,29 @@ def test_a_full_disk_is_an_exit_code_with_a_message_never_an_internal_error(tmp_
 
     records = _small_records(tmp_path / "records")
     run = [sys.executable, "-c", FULL_DISK]
-    scan = subprocess.run([*run, "scan", str(records), "--cache", str(tmp_path / "c.sqlite"),
-                           "--no-ocr", "-q"], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    scan = subprocess.run(
+        [*run, "scan", str(records), "--cache", str(tmp_path / "c.sqlite"), "--no-ocr", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert scan.returncode == 0, scan.stderr
     assert "cache cannot be used" in scan.stderr
-    build = subprocess.run([*run, "build", str(records), "-o", str(tmp_path / "out" / "p.pdf"),
-                            "--no-cache", "--no-ocr", "-q"], capture_output=True, text=True,
-                           check=False)  # fmt: skip
+    build = subprocess.run(
+        [
+            *run,
+            "build",
+            str(records),
+            "-o",
+            str(tmp_path / "out" / "p.pdf"),
+            "--no-cache",
+            "--no-ocr",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert build.returncode == 4, build.stderr
     assert "cannot write" in build.stderr and "Traceback" not in build.stderr
     assert list((tmp_path / "out").iterdir()) == []  # no temporary left behind

@@ -147,8 +147,17 @@ def test_a_full_disk_exits_4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full)
-    result = runner.invoke(app, ["build", str(folder(tmp_path / "r")), "-o",
-                                 str(tmp_path / "out" / "p.pdf"), "--no-ocr", "-q"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "build",
+            str(folder(tmp_path / "r")),
+            "-o",
+            str(tmp_path / "out" / "p.pdf"),
+            "--no-ocr",
+            "-q",
+        ],
+    )
     assert result.exit_code == ExitCode.OUTPUT, result.output
     assert "No space left" in result.output
     assert list((tmp_path / "out").iterdir()) == []
@@ -193,8 +202,10 @@ def test_init_asks_again_until_each_answer_is_valid(tmp_path: Path):
 
     patient = load_patient(tmp_path / "patient.toml")
     assert (patient.name, str(patient.dob), patient.condition) == (
-        "Dana Whitfield", "1968-07-22", "breast-cancer",
-    )  # fmt: skip
+        "Dana Whitfield",
+        "1968-07-22",
+        "breast-cancer",
+    )
     again = run("init", str(tmp_path), "--no-input")
     assert again.returncode == 4 and "--force" in again.stderr
     assert run("init", str(tmp_path), "--no-input", "--force").returncode == 0
@@ -237,8 +248,9 @@ def test_build_and_check_use_the_clinic_config_below_the_flags(
     )
     monkeypatch.chdir(clinic)
     monkeypatch.setenv("CLINIC_SECRET", "s3cret")
-    built = runner.invoke(app, ["build", str(records), "-o", str(tmp_path / "p.pdf"), "--no-ocr",
-                                "--json"])  # fmt: skip
+    built = runner.invoke(
+        app, ["build", str(records), "-o", str(tmp_path / "p.pdf"), "--no-ocr", "--json"]
+    )
     assert built.exit_code == 0, built.output
     report = json.loads(built.stdout)
     assert report["items"][0]["date"] == "2025-04-03"  # the config's day-first order
@@ -246,11 +258,21 @@ def test_build_and_check_use_the_clinic_config_below_the_flags(
     from pypdf import PdfReader
 
     assert PdfReader(tmp_path / "p.pdf").is_encrypted  # the clinic's policy holds for build too
-    flagged = runner.invoke(app, ["check", str(records), "--no-ocr", "--json", "--date-order",
-                                  "MDY", "-c", "general"])  # fmt: skip
+    flagged = runner.invoke(
+        app, ["check", str(records), "--no-ocr", "--json", "--date-order", "MDY", "-c", "general"]
+    )
     assert json.loads(flagged.stdout)["checklist"]["id"] == "general"
-    missing = runner.invoke(app, ["build", str(records), "-o", str(tmp_path / "q.pdf"),
-                                  "--template", str(tmp_path / "nope")])  # fmt: skip
+    missing = runner.invoke(
+        app,
+        [
+            "build",
+            str(records),
+            "-o",
+            str(tmp_path / "q.pdf"),
+            "--template",
+            str(tmp_path / "nope"),
+        ],
+    )
     assert missing.exit_code == 2 and "no such folder" in missing.output
 
 
@@ -290,4 +312,3 @@ def test_help_and_version_load_neither_the_readers_nor_the_model(flag: str):
     )
     assert result.stdout.splitlines()[-1] == "[]"
     assert result.stdout.startswith("recordpack " if flag == "--version" else "Usage:")
-

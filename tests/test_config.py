@@ -47,19 +47,31 @@ def test_a_flag_beats_the_patient_file_which_beats_the_config(tmp_path: Path):
     from recordpack.options import Order, Profile, ReadOptions
 
     (tmp_path / "patient.toml").write_text('name = "Ann Lee"\ncondition = "breast-cancer"\n')
-    config = Config(condition="general", order="date", profile="reports", bundle=True,
-                    output_pattern="{name}-{condition}")  # fmt: skip
+    config = Config(
+        condition="general",
+        order="date",
+        profile="reports",
+        bundle=True,
+        output_pattern="{name}-{condition}",
+    )
     plain = resolve(tmp_path, Flags(consult_date=dt.date(2026, 1, 2)), config, ReadOptions())
     assert plain.patient.name == "Ann Lee" and plain.checklist == "breast-cancer"
     assert plain.output == Path("Ann_Lee-breast-cancer.pdf")
     assert plain.bundle == Path("Ann_Lee-breast-cancer.zip")  # the config's: beside the packet
     assert (plain.order, plain.profile) == (Order.DATE, Profile.REPORTS)
-    asked = Flags(output=tmp_path / "p.pdf", condition="prostate-cancer", order=Order.SECTIONS,
-                  bundle=False, profile=Profile.FULL)  # fmt: skip
+    asked = Flags(
+        output=tmp_path / "p.pdf",
+        condition="prostate-cancer",
+        order=Order.SECTIONS,
+        bundle=False,
+        profile=Profile.FULL,
+    )
     flagged = resolve(tmp_path, asked, config, ReadOptions())
     assert flagged.checklist == "prostate-cancer" and flagged.bundle is None
     assert (flagged.output, flagged.order, flagged.profile) == (
-        tmp_path / "p.pdf", Order.SECTIONS, Profile.FULL
+        tmp_path / "p.pdf",
+        Order.SECTIONS,
+        Profile.FULL,
     )
 
 

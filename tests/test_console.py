@@ -24,10 +24,16 @@ def captured(monkeypatch: pytest.MonkeyPatch):
 def test_the_timeline_table_numbers_every_item(captured):
     source = (Source("cbc.pdf", "a" * 64, 10, Kind.PDF),)
     items = (
-        make_item("a", index=1, date=dt.date(2025, 3, 14), category=Category.LAB, title="CBC",
-                  sources=source),
+        make_item(
+            "a",
+            index=1,
+            date=dt.date(2025, 3, 14),
+            category=Category.LAB,
+            title="CBC",
+            sources=source,
+        ),
         make_item("b", index=2, title="Letter", sources=source),
-    )  # fmt: skip
+    )
     inventory = Inventory("records", items, (), 2, 10, 0)
     console.print_timeline(Timeline(inventory, items))
     text = captured.export_text()
@@ -43,8 +49,13 @@ def test_the_summary_lists_each_problem_with_its_fix(captured):
 
 
 def test_batch_lines_put_failures_first(captured):
-    result = BatchResult((JobResult("b", "built", 1.0, output="b.pdf", pages=3, complete=True),
-                          JobResult("a", "failed", 0.1, error="not a folder")), 1.1)  # fmt: skip
+    result = BatchResult(
+        (
+            JobResult("b", "built", 1.0, output="b.pdf", pages=3, complete=True),
+            JobResult("a", "failed", 0.1, error="not a folder"),
+        ),
+        1.1,
+    )
     console.print_batch(result)
     text = captured.export_text()
     assert text.index("a: not a folder") < text.index("b: 3 pages")
@@ -71,7 +82,9 @@ def test_escape_sequences_in_names_and_titles_never_reach_the_terminal(tmp_path:
     for command in ("check", "timeline", "scan"):
         result = subprocess.run(
             [sys.executable, "-m", "recordpack", command, str(tmp_path), "--no-ocr", "--no-cache"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert "\x1b" not in result.stdout + result.stderr, command
     assert "empty\\x1b[31m.pdf" in result.stderr

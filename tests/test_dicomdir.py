@@ -13,9 +13,16 @@ SYNTAX = "1.2.840.10008.1.2.1"
 
 
 def image(patient: str, study: str, series: str, n: int, **values: str) -> Image:
-    keys = {"PatientID": patient, "PatientName": f"DOE^{patient}", "StudyInstanceUID": study,
-            "SeriesInstanceUID": series, "Modality": "CT", "StudyDate": "20250520",
-            "InstanceNumber": str(n), "SeriesNumber": "1"}  # fmt: skip
+    keys = {
+        "PatientID": patient,
+        "PatientName": f"DOE^{patient}",
+        "StudyInstanceUID": study,
+        "SeriesInstanceUID": series,
+        "Modality": "CT",
+        "StudyDate": "20250520",
+        "InstanceNumber": str(n),
+        "SeriesNumber": "1",
+    }
     parts = ("DICOM", f"ST{study[-1]:0>6}", f"SE{series[-1]:0>6}", f"IM{n:06d}")
     return Image({**keys, **values}, parts, CT, f"1.2.3.{patient}.{study}.{series}.{n}", SYNTAX)
 
@@ -29,8 +36,12 @@ def tree(path: Path) -> list[tuple[str, str, list]]:
         found = []
         while offset:
             record = at[offset]  # an offset that is not a record's start fails here
-            name = record.get("PatientID") or record.get("StudyInstanceUID") or record.get(
-                "SeriesInstanceUID") or record.get("ReferencedSOPInstanceUIDInFile")  # fmt: skip
+            name = (
+                record.get("PatientID")
+                or record.get("StudyInstanceUID")
+                or record.get("SeriesInstanceUID")
+                or record.get("ReferencedSOPInstanceUIDInFile")
+            )
             lower = record.OffsetOfReferencedLowerLevelDirectoryEntity
             found.append((record.DirectoryRecordType, str(name), level(lower)))
             offset = record.OffsetOfTheNextDirectoryRecord
@@ -59,11 +70,14 @@ def test_patients_studies_series_and_images_are_linked_as_viewers_read_them(tmp_
     (_, p1, p1_studies), (_, p2, p2_studies) = tree(path)
     assert (p1, p2) == ("P1", "P2")
     assert [(s, [(se, len(i)) for _, se, i in series]) for _, s, series in p1_studies] == [
-        ("1.1", [("1.1.1", 3), ("1.1.2", 1)]), ("1.2", [("1.2.1", 1)])]  # fmt: skip
+        ("1.1", [("1.1.1", 3), ("1.1.2", 1)]),
+        ("1.2", [("1.2.1", 1)]),
+    ]
     [(_, _, [(_, _, p2_images)])] = p2_studies
     assert [n for _, n, _ in p2_images] == ["1.2.3.P2.2.1.2.1.1.1", "1.2.3.P2.2.1.2.1.1.2"]
-    dump = subprocess.run([require_tool("dcmdump"), str(path)], capture_output=True, text=True,
-                          check=True)  # fmt: skip
+    dump = subprocess.run(
+        [require_tool("dcmdump"), str(path)], capture_output=True, text=True, check=True
+    )
     assert "E:" not in dump.stderr and "W:" not in dump.stderr
     assert dump.stdout.count("(0004,1430) CS [IMAGE]") == 7
     assert "DICOM\\ST000001\\SE000001\\IM000001" in dump.stdout
@@ -71,16 +85,25 @@ def test_patients_studies_series_and_images_are_linked_as_viewers_read_them(tmp_
 
 def test_names_in_any_script_are_utf8_and_long_values_are_cut_to_size(tmp_path: Path):
     long = "CT " + "X" * 67_000
-    path = write(tmp_path, [image("P1", "1.1", "1.1.1", 1, PatientName="王^小明",
-                                  StudyDescription=long)])  # fmt: skip
+    path = write(
+        tmp_path, [image("P1", "1.1", "1.1.1", 1, PatientName="王^小明", StudyDescription=long)]
+    )
     patient, study, *_ = pydicom.dcmread(path).DirectoryRecordSequence
     assert patient.SpecificCharacterSet == "ISO_IR 192"
     assert str(patient.PatientName) == "王^小明"
     assert study.StudyDescription == long[:64] and "SpecificCharacterSet" not in study
 
 
-TEXT_KEYS = ["PatientName", "PatientID", "StudyDescription", "AccessionNumber", "StudyID",
-             "Modality", "StudyTime", "StudyDate"]  # fmt: skip
+TEXT_KEYS = [
+    "PatientName",
+    "PatientID",
+    "StudyDescription",
+    "AccessionNumber",
+    "StudyID",
+    "Modality",
+    "StudyTime",
+    "StudyDate",
+]
 
 
 @settings(max_examples=60, deadline=None)

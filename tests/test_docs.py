@@ -53,7 +53,9 @@ def test_the_example_letter_is_what_request_writes_today(tmp_path: Path):
     def shape(path: Path) -> list[tuple[str, str]]:
         data = json.loads(path.read_text())
         Bundle.model_validate(data)
-        return [(e["resource"]["resourceType"], e["resource"].get("description", ""))
-                for e in data["entry"]]  # fmt: skip
+        return [
+            (e["resource"]["resourceType"], e["resource"].get("description", ""))
+            for e in data["entry"]
+        ]
 
     assert shape(DOCS / "examples" / "packet.fhir.json") == shape(tmp_path / "packet.fhir.json")

@@ -22,8 +22,11 @@ def test_each_error_carries_its_exit_code_and_hint():
 def test_a_read_error_crosses_processes_whole():
     error = ReadError("damaged PDF", "export it again", Severity.WARNING)
     again = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, just made
-    assert (again.message, again.hint, again.severity) == ("damaged PDF", "export it again",
-                                                           Severity.WARNING)  # fmt: skip
+    assert (again.message, again.hint, again.severity) == (
+        "damaged PDF",
+        "export it again",
+        Severity.WARNING,
+    )
     assert again.notice.message == "damaged PDF"
 
 
@@ -47,8 +50,13 @@ except errors.Terminated:
 
 def test_a_stopped_job_leaves_no_traceback_from_its_workers():
     def run(mode: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-c", WORKERS, mode], capture_output=True,
-                              text=True, start_new_session=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-c", WORKERS, mode],
+            capture_output=True,
+            text=True,
+            start_new_session=True,
+            timeout=60,
+        )
 
     quiet, loud = run("quiet"), run("loud")
     assert quiet.stdout.strip() == "stopped" and "Traceback" not in quiet.stderr

@@ -21,9 +21,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]
     out = tmp_path_factory.mktemp("fhir")
     patient = load_patient(EXAMPLE / "patient.toml")
     patient = replace(patient, questions=(*patient.questions, "Is <b>this</b> & that right?"))
-    options = BuildOptions(output=out / "dana.pdf", patient=patient,
-                           fhir=out / "dana.fhir.json", read=ReadOptions(ocr_lang=None),
-                           checklist=patient.condition)  # fmt: skip
+    options = BuildOptions(
+        output=out / "dana.pdf",
+        patient=patient,
+        fhir=out / "dana.fhir.json",
+        read=ReadOptions(ocr_lang=None),
+        checklist=patient.condition,
+    )
     result = build_packet(EXAMPLE, options)
     return result, json.loads((out / "dana.fhir.json").read_text()), out
 
@@ -62,8 +66,11 @@ def test_one_resource_per_item_with_its_pages_and_hashes(built):
         page = pages[item.index]
         assert doc["description"] == item.title
         assert first["attachment"]["url"] == f"dana.pdf#page={page}"
-        text = subprocess.run([pdftotext, "-f", str(page), "-l", str(page), str(out / "dana.pdf"),
-                               "-"], capture_output=True, text=True).stdout  # fmt: skip
+        text = subprocess.run(
+            [pdftotext, "-f", str(page), "-l", str(page), str(out / "dana.pdf"), "-"],
+            capture_output=True,
+            text=True,
+        ).stdout
         assert doc["description"][:20].split()[0] in text  # the page is the record's own
         for original in originals:
             attachment = original["attachment"]
@@ -80,7 +87,11 @@ def test_one_resource_per_item_with_its_pages_and_hashes(built):
 
 def test_imaging_studies_carry_their_uids_and_series(built):
     result, data, _ = built
-    studies = {r["description"]: r for e in data["entry"] if (r := e["resource"])["resourceType"] == "ImagingStudy"}  # noqa: E501
+    studies = {
+        r["description"]: r
+        for e in data["entry"]
+        if (r := e["resource"])["resourceType"] == "ImagingStudy"
+    }
     for item in result.timeline.items:
         if item.study is None:
             continue
@@ -106,12 +117,16 @@ def test_the_cover_sections_are_narratives_with_untrusted_text_escaped(built):
 def test_fhir_from_the_command_line_and_never_into_the_records(tmp_path: Path):
     run = [sys.executable, "-m", "recordpack", "build", str(EXAMPLE), "--no-ocr", "--no-cache"]
     into_records = ["--fhir", str(EXAMPLE / "x.fhir.json")]
-    inside = subprocess.run([*run, "-o", str(tmp_path / "p.pdf"), *into_records],
-                            capture_output=True, text=True)  # fmt: skip
+    inside = subprocess.run(
+        [*run, "-o", str(tmp_path / "p.pdf"), *into_records], capture_output=True, text=True
+    )
     assert inside.returncode != 0 and "inside the records folder" in inside.stderr
     assert not (EXAMPLE / "x.fhir.json").exists() and not (tmp_path / "p.pdf").exists()
-    done = subprocess.run([*run, "-o", str(tmp_path / "p.pdf"), "--fhir", str(tmp_path / "p.json"),
-                           "--json"], capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [*run, "-o", str(tmp_path / "p.pdf"), "--fhir", str(tmp_path / "p.json"), "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["fhir"] == str(tmp_path / "p.json")
     assert json.loads((tmp_path / "p.json").read_text())["resourceType"] == "Bundle"

@@ -15,17 +15,21 @@ from tests.builders import EXAMPLE, require_tool
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("iso")
-    options = BuildOptions(output=out / "packet.pdf", iso=out / "records.iso",
-                           patient=load_patient(EXAMPLE / "patient.toml"),
-                           read=ReadOptions(ocr_lang=None))  # fmt: skip
+    options = BuildOptions(
+        output=out / "packet.pdf",
+        iso=out / "records.iso",
+        patient=load_patient(EXAMPLE / "patient.toml"),
+        read=ReadOptions(ocr_lang=None),
+    )
     result = build_packet(EXAMPLE, options)
     assert result.iso == out / "records.iso" and result.bundle is None
     return out / "records.iso"
 
 
 def isoinfo(*args: str) -> str:
-    return subprocess.run([require_tool("isoinfo"), *args], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    return subprocess.run(
+        [require_tool("isoinfo"), *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_the_image_is_iso_9660_level_1_with_long_names_beside(image: Path):
@@ -44,15 +48,21 @@ def test_the_image_is_iso_9660_level_1_with_long_names_beside(image: Path):
 
 
 def test_files_on_the_disc_are_the_bundle_byte_for_byte(image: Path, tmp_path: Path):
-    packet = subprocess.run([require_tool("isoinfo"), "-i", str(image), "-x", "/PACKET.PDF;1"],
-                            capture_output=True, check=True).stdout  # fmt: skip
+    packet = subprocess.run(
+        [require_tool("isoinfo"), "-i", str(image), "-x", "/PACKET.PDF;1"],
+        capture_output=True,
+        check=True,
+    ).stdout
     assert packet == (image.parent / "packet.pdf").read_bytes()
     dicomdir = tmp_path / "DICOMDIR"
-    dicomdir.write_bytes(subprocess.run(
-        [require_tool("isoinfo"), "-i", str(image), "-x", "/DICOMDIR.;1"],
-        capture_output=True, check=True).stdout)  # fmt: skip
-    dump = subprocess.run([require_tool("dcmdump"), str(dicomdir)], capture_output=True,
-                          text=True)  # fmt: skip
+    dicomdir.write_bytes(
+        subprocess.run(
+            [require_tool("isoinfo"), "-i", str(image), "-x", "/DICOMDIR.;1"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
+    dump = subprocess.run([require_tool("dcmdump"), str(dicomdir)], capture_output=True, text=True)
     assert dump.returncode == 0 and "DICOM\\ST000001\\SE000001\\IM000001" in dump.stdout
     errors = [f for f in verify_bundle(image) if f.severity.value != "info"]
     assert errors == []
@@ -66,11 +76,15 @@ def test_short_names_never_collide(tmp_path: Path):
     target = tmp_path / "x.iso"
     target.touch()
     write_iso(folder, target)
-    names = [n for n in re.findall(r"\]\s+(\S+)\s*$", isoinfo("-l", "-i", str(target)), re.M)
-             if ";" in n]  # fmt: skip
+    names = [
+        n for n in re.findall(r"\]\s+(\S+)\s*$", isoinfo("-l", "-i", str(target)), re.M) if ";" in n
+    ]
     assert len(names) == len(set(names)) == 4
-    text = subprocess.run([require_tool("isoinfo"), "-J", "-i", str(target), "-x",
-                           "/manifest.jsonl"], capture_output=True, text=True).stdout  # fmt: skip
+    text = subprocess.run(
+        [require_tool("isoinfo"), "-J", "-i", str(target), "-x", "/manifest.jsonl"],
+        capture_output=True,
+        text=True,
+    ).stdout
     assert text == "manifest.jsonl"
 
 
@@ -83,9 +97,11 @@ def test_more_files_than_a_process_may_keep_open(tmp_path: Path):
         (folder / f"IM{n:06d}").write_bytes(b"x" * 10)
     target = tmp_path / "x.iso"
     target.touch()
-    code = ("import resource, sys; from pathlib import Path; from recordpack.iso import write_iso;"
-            "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64));"
-            "write_iso(Path(sys.argv[1]), Path(sys.argv[2]))")  # fmt: skip
+    code = (
+        "import resource, sys; from pathlib import Path; from recordpack.iso import write_iso;"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64));"
+        "write_iso(Path(sys.argv[1]), Path(sys.argv[2]))"
+    )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "b"), str(target)], check=True)
     listed = isoinfo("-l", "-i", str(target))
     assert listed.count("IM0") == 300

@@ -15,8 +15,11 @@ def test_sections_group_by_kind_and_date_order_is_one_run():
     report = make_item("r", category=Category.RADIOLOGY, index=4)
     by_section = packet_order([note, path, study, report], Order.SECTIONS)
     assert [(s, i.id) for s, i in by_section] == [
-        ("Pathology", "p"), ("Imaging", "s"), ("Imaging", "r"), ("Clinical notes", "n"),
-    ]  # fmt: skip
+        ("Pathology", "p"),
+        ("Imaging", "s"),
+        ("Imaging", "r"),
+        ("Clinical notes", "n"),
+    ]
     assert [i.id for _, i in packet_order([note, path], Order.DATE)] == ["n", "p"]
 
 
@@ -29,5 +32,3 @@ def test_the_stamp_names_the_patient(tmp_path: Path):
     patient = Patient(name="Dana Whitfield", dob=dt.date(1968, 7, 22))
     assert stamp_head(BuildOptions(tmp_path, patient)) == "Dana Whitfield · DOB 1968-07-22"
     assert stamp_head(BuildOptions(tmp_path)) == ""
-
-

@@ -21,26 +21,35 @@ def test_index_rows_link_to_their_page():
 
 
 def test_at_a_glance_folds_labs_and_stays_short():
-    labs = [make_item(f"l{n}", category=Category.LAB, date=dt.date(2025, 1, n + 1))
-            for n in range(20)]  # fmt: skip
-    events = [make_item(f"p{n}", category=Category.PATHOLOGY, date=dt.date(2024, 1, 1)
-                        + dt.timedelta(days=n)) for n in range(40)]  # fmt: skip
+    labs = [
+        make_item(f"l{n}", category=Category.LAB, date=dt.date(2025, 1, n + 1)) for n in range(20)
+    ]
+    events = [
+        make_item(
+            f"p{n}", category=Category.PATHOLOGY, date=dt.date(2024, 1, 1) + dt.timedelta(days=n)
+        )
+        for n in range(40)
+    ]
     glance = _glance([*labs, *events])
     assert len(glance) == GLANCE_ROWS + 1  # both ends, and "…" between them
     assert sum("lab reports" in e["text"] for e in glance) == 1
 
 
 def test_not_included_lists_errors_then_notes():
-    problems = [Problem("a.pdf", Severity.ERROR, "damaged PDF", "export it again"),
-                Problem("DICOMDIR", Severity.INFO, "lists 8 images, all found")]  # fmt: skip
+    problems = [
+        Problem("a.pdf", Severity.ERROR, "damaged PDF", "export it again"),
+        Problem("DICOMDIR", Severity.INFO, "lists 8 images, all found"),
+    ]
     text = PdfReader(io.BytesIO(render_not_included(problems, None))).pages[0].extract_text()
     assert text.index("damaged PDF") < text.index("lists 8 images")
     assert "export it again" in text
 
 
 def test_not_included_names_a_few_of_many_files_sharing_a_reason_and_counts_the_rest():
-    empty = [Problem(f"inbox/e{n:05d}.pdf", Severity.ERROR, "empty file (0 bytes)", "copy it again")
-             for n in range(3000)]  # fmt: skip
+    empty = [
+        Problem(f"inbox/e{n:05d}.pdf", Severity.ERROR, "empty file (0 bytes)", "copy it again")
+        for n in range(3000)
+    ]
     damaged = Problem("b.pdf", Severity.ERROR, "damaged PDF", "export it again")
     reader = PdfReader(io.BytesIO(render_not_included([*empty, damaged], None)))
     text = "".join(page.extract_text() for page in reader.pages)
@@ -63,9 +72,15 @@ def test_the_cover_hides_empty_sections_and_tables_identity_mismatches(tmp_path)
 
     def cover_text(mismatches):
         check = CheckResult(report, mismatches, [])
-        pdf = render_cover(patient=Patient(name="Dana Whitfield"), check=check, items=[item],
-                           index=[], prepared=dt.date(2026, 1, 1), source_count=1,
-                           template_dir=None).pdf  # fmt: skip
+        pdf = render_cover(
+            patient=Patient(name="Dana Whitfield"),
+            check=check,
+            items=[item],
+            index=[],
+            prepared=dt.date(2026, 1, 1),
+            source_count=1,
+            template_dir=None,
+        ).pdf
         return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
     plain = cover_text([])
@@ -74,4 +89,3 @@ def test_the_cover_hides_empty_sections_and_tables_identity_mismatches(tmp_path)
     assert "Identity and language" in checked
     row = next(line for line in checked.splitlines() if "#2 CT CHEST" in line)
     assert "name" in row and "dana whitford" in row and "dana whitfield" in row
-

@@ -7,8 +7,9 @@ from recordpack.layout.html import RenderError, render_html, render_pdf, render_
 
 
 def test_templates_escape_what_records_say():
-    html = render_html("text.html.j2", None, title="<script>alert(1)</script>", text="a & b",
-                       source="x.txt")  # fmt: skip
+    html = render_html(
+        "text.html.j2", None, title="<script>alert(1)</script>", text="a & b", source="x.txt"
+    )
     assert "<script>alert" not in html and "&lt;script&gt;" in html and "a &amp; b" in html
 
 

@@ -18,24 +18,46 @@ from recordpack.results import CheckResult
 from tests.builders import make_item
 
 WIDE = " ".join(["WWWW"] * 9)  # 44 characters the model puts on one line; they take two
-TITLES = ["CBC", "CT CHEST ABDOMEN AND PELVIS WITH CONTRAST",
-          "Discharge summary after laparoscopic right hemicolectomy with ileocolic anastomosis",
-          "Untitled (IMG_2041.jpg)"]  # fmt: skip
+TITLES = [
+    "CBC",
+    "CT CHEST ABDOMEN AND PELVIS WITH CONTRAST",
+    "Discharge summary after laparoscopic right hemicolectomy with ileocolic anastomosis",
+    "Untitled (IMG_2041.jpg)",
+]
 
 
 def _cover(count: int, titles: list[str], file_dated_every: int = 0):
     """Items, their index rows, and the cover laid out with the rows given (``whole``)."""
-    items = [make_item(str(n), index=n, date=dt.date(2025, 1, 1 + n % 28),
-                       title=titles[n % len(titles)], category=Category.LAB,
-                       date_source="pdf:CreationDate" if file_dated_every
-                       and n % file_dated_every == 0 else "stated")
-             for n in range(1, count + 1)]  # fmt: skip
-    rows = [IndexRow(str(i.index), i.date, False, "lab", i.title, 1000 + i.index,
-                     file_date=i.file_dated) for i in items]  # fmt: skip
+    items = [
+        make_item(
+            str(n),
+            index=n,
+            date=dt.date(2025, 1, 1 + n % 28),
+            title=titles[n % len(titles)],
+            category=Category.LAB,
+            date_source="pdf:CreationDate"
+            if file_dated_every and n % file_dated_every == 0
+            else "stated",
+        )
+        for n in range(1, count + 1)
+    ]
+    rows = [
+        IndexRow(
+            str(i.index), i.date, False, "lab", i.title, 1000 + i.index, file_date=i.file_dated
+        )
+        for i in items
+    ]
     check = CheckResult(ChecklistReport(load_checklist("general"), dt.date(2026, 1, 1)), [], [])
-    whole = partial(render_cover, patient=Patient(name="Dana Whitfield"), check=check,
-                    items=items, index_alone=True, prepared=dt.date(2026, 1, 1),
-                    source_count=len(items), template_dir=None)  # fmt: skip
+    whole = partial(
+        render_cover,
+        patient=Patient(name="Dana Whitfield"),
+        check=check,
+        items=items,
+        index_alone=True,
+        prepared=dt.date(2026, 1, 1),
+        source_count=len(items),
+        template_dir=None,
+    )
     return rows, whole
 
 
@@ -55,8 +77,9 @@ def test_the_index_length_is_known_before_it_is_laid_out():
 def _rendered(pdf: bytes, folder: Path) -> list[Image.Image]:
     folder.mkdir()
     (folder / "in.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "60", "-gray", str(folder / "in.pdf"), str(folder / "p")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-gray", str(folder / "in.pdf"), str(folder / "p")], check=True
+    )
     return [Image.open(p) for p in sorted(folder.glob("p-*.pgm"))]
 
 
@@ -84,11 +107,16 @@ def test_a_long_index_laid_out_in_two_halves_is_the_same_pages(
     with Drawing(2, parallel=True) as drawing:
         two = lay_out_index(drawing, rows, whole, None)
     assert _pages(two) == _pages(one)
-    for a, b in zip(_rendered(one, tmp_path / "one"), _rendered(two, tmp_path / "two"),
-                    strict=True):  # fmt: skip
+    for a, b in zip(
+        _rendered(one, tmp_path / "one"), _rendered(two, tmp_path / "two"), strict=True
+    ):
         assert ImageChops.difference(a, b).getbbox() is None
-    text = [subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
-                           check=True).stdout for pdf in (one, two)]  # fmt: skip
+    text = [
+        subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout
+        for pdf in (one, two)
+    ]
     assert text[0] == text[1] and b"1300" in text[0]
     if split is not None:  # joined from two layout runs, each with its own fonts; or one run
         assert _fonts(two) > _fonts(one) if split else two == one

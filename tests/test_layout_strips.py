@@ -23,21 +23,41 @@ TEXTS = [
 def _pages(pdf: bytes, tmp: Path, name: str) -> list[Image.Image]:
     """Each page at 150 dpi, in grey."""
     (tmp / f"{name}.pdf").write_bytes(pdf)
-    subprocess.run([require_tool("pdftoppm"), "-r", "150", "-gray", "-png",
-                    str(tmp / f"{name}.pdf"), str(tmp / name)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            require_tool("pdftoppm"),
+            "-r",
+            "150",
+            "-gray",
+            "-png",
+            str(tmp / f"{name}.pdf"),
+            str(tmp / name),
+        ],
+        check=True,
+    )
     return [Image.open(p).convert("L") for p in sorted(tmp.glob(f"{name}-*.png"))]
 
 
 def _text(pdf: bytes, page: int) -> str:
-    run = subprocess.run([require_tool("pdftotext"), "-f", str(page), "-l", str(page), "-", "-"],
-                         input=pdf, capture_output=True, check=True)  # fmt: skip
+    run = subprocess.run(
+        [require_tool("pdftotext"), "-f", str(page), "-l", str(page), "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    )
     return " ".join(run.stdout.decode().split())
 
 
 def _alone(text: str, template_dir: str | None) -> bytes:
     """The stamp laid out on its own page by the page engine: what a strip must look like."""
-    return render_pdf("stamps.html.j2", template_dir, strips=[text], width=f"{STAMP_WIDTH:.1f}",
-                      band="12.0", height="12.0")  # fmt: skip
+    return render_pdf(
+        "stamps.html.j2",
+        template_dir,
+        strips=[text],
+        width=f"{STAMP_WIDTH:.1f}",
+        band="12.0",
+        height="12.0",
+    )
 
 
 def _check(strips: bytes, texts: list[str], template_dir: str | None, tmp: Path) -> None:
@@ -49,8 +69,9 @@ def _check(strips: bytes, texts: list[str], template_dir: str | None, tmp: Path)
         assert ImageChops.difference(image, alone).getbbox() is None, number  # pixel for pixel
         carried = _text(strips, number)
         assert carried and " ".join(text.split()).startswith(carried.rstrip("…").strip()), number
-        assert all(other.split("·")[-1].strip()[:12] not in carried
-                   for other in texts if other != text), number  # fmt: skip
+        assert all(
+            other.split("·")[-1].strip()[:12] not in carried for other in texts if other != text
+        ), number
 
 
 def test_stamps_cut_from_one_page_look_as_if_laid_out_alone(tmp_path: Path):
@@ -80,7 +101,10 @@ def test_a_stamp_taller_than_its_page_is_a_template_error(tmp_path: Path):
     stock = Path(__file__).parents[1] / "src" / "recordpack" / "data" / "templates"
     shutil.copytree(stock, tmp_path / "templates")
     template = tmp_path / "templates" / "stamps.html.j2"
-    template.write_text(template.read_text().replace("white-space: nowrap;", "")
-                        .replace("height: {{ band }}pt;", "min-height: {{ band }}pt;"))  # fmt: skip
+    template.write_text(
+        template.read_text()
+        .replace("white-space: nowrap;", "")
+        .replace("height: {{ band }}pt;", "min-height: {{ band }}pt;")
+    )
     with pytest.raises(RenderError, match=r"stamps\.html\.j2"):
         render_strips(["word " * 400], str(tmp_path / "templates"))

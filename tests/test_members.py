@@ -21,10 +21,13 @@ def inline(data: bytes, kind: str = "application/pdf") -> dict[str, Any]:
 
 def test_inline_pdfs_and_images_are_named_by_their_order_in_the_file():
     pdf, jpeg = pdf_bytes(["CT CHEST"]), jpeg_bytes()
-    bundle = {"resourceType": "Bundle", "entry": [
-        {"resource": report(inline(pdf), {"contentType": "text/plain", "data": "aGk="})},
-        {"resource": report(inline(jpeg, "image/jpeg; name=x"), kind="DocumentReference")},
-    ]}  # fmt: skip
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"resource": report(inline(pdf), {"contentType": "text/plain", "data": "aGk="})},
+            {"resource": report(inline(jpeg, "image/jpeg; name=x"), kind="DocumentReference")},
+        ],
+    }
     data = json.dumps(bundle).encode()
     assert looks_like_fhir(data[:4096])
     assert attached_files(data) == [("attachment-1.pdf", pdf), ("attachment-2.jpg", jpeg)]

@@ -90,8 +90,9 @@ def test_temporaries_of_killed_runs_are_removed_and_live_ones_kept(tmp_path: Pat
         write_atomically(tmp_path / "packet.pdf", b"new")
         remove_stale(tmp_path / "packet.zip")
         names = sorted(p.name for p in tmp_path.iterdir())
-        assert names == sorted([f".packet.pdf.{live.pid}.def.part", ".other.pdf.1.x.part",
-                                "packet.pdf"])  # fmt: skip
+        assert names == sorted(
+            [f".packet.pdf.{live.pid}.def.part", ".other.pdf.1.x.part", "packet.pdf"]
+        )
     finally:
         live.kill()
         live.wait()

@@ -15,12 +15,18 @@ def test_flags_beat_the_patient_file_which_beats_the_clinic_default(tmp_path: Pa
     assert (from_file.name, from_file.condition) == ("Dana Whitfield", "general")
     assert from_file.questions == ("Is surgery needed?",)
     flagged = resolve_patient(
-        tmp_path, name="D. Whitfield", condition="breast-cancer", questions=("Why?",),
-        dob=dt.date(1968, 7, 23), default_condition="general",
-    )  # fmt: skip
+        tmp_path,
+        name="D. Whitfield",
+        condition="breast-cancer",
+        questions=("Why?",),
+        dob=dt.date(1968, 7, 23),
+        default_condition="general",
+    )
     assert (flagged.name, flagged.condition, flagged.questions) == (
-        "D. Whitfield", "breast-cancer", ("Why?",),
-    )  # fmt: skip
+        "D. Whitfield",
+        "breast-cancer",
+        ("Why?",),
+    )
     assert flagged.dob == dt.date(1968, 7, 23)
 
 
@@ -47,9 +53,12 @@ def test_bad_dates_name_the_key(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("text", "key", "closest"),
-    [("DOB = 1968-07-22", "DOB", "dob"), ('conditon = "breast-cancer"', "conditon", "condition"),
-     ('[[physical]]\nwhat = "slides"\nrecieved = 2026-10-14', "recieved", "received")],
-)  # fmt: skip
+    [
+        ("DOB = 1968-07-22", "DOB", "dob"),
+        ('conditon = "breast-cancer"', "conditon", "condition"),
+        ('[[physical]]\nwhat = "slides"\nrecieved = 2026-10-14', "recieved", "received"),
+    ],
+)
 def test_misspelt_keys_are_refused_with_the_closest_one(
     tmp_path: Path, text: str, key: str, closest: str
 ):

@@ -26,9 +26,19 @@ def test_a_library_caller_without_a_cache_gets_searchable_scans(tmp_path: Path):
     [placed] = result.placed
     assert placed.item.ocr is not None and placed.item.ocr.pages == 1
     page = subprocess.run(
-        [require_tool("pdftotext"), "-f", str(placed.first_page), "-l", str(placed.first_page),
-         str(tmp_path / "packet.pdf"), "-"], capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            require_tool("pdftotext"),
+            "-f",
+            str(placed.first_page),
+            "-l",
+            str(placed.first_page),
+            str(tmp_path / "packet.pdf"),
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Hemoglobin" in page
 
 
@@ -53,12 +63,17 @@ def test_scan_folder_takes_read_options(tmp_path: Path):
 
 def test_every_stage_reports_its_progress(tmp_path: Path):
     heard: list[tuple[int, int, str]] = []
-    options = BuildOptions(output=tmp_path / "p.pdf", bundle=tmp_path / "bundle",
-                           read=ReadOptions(ocr_lang=None))  # fmt: skip
+    options = BuildOptions(
+        output=tmp_path / "p.pdf", bundle=tmp_path / "bundle", read=ReadOptions(ocr_lang=None)
+    )
     build_packet(EXAMPLE, options, progress=lambda d, t, s: heard.append((d, t, s)))
     stages = list(dict.fromkeys(stage for _, _, stage in heard))
-    assert stages == ["reading files", "laying out pages", "assembling the PDF",
-                      "copying images to the bundle"]  # fmt: skip
+    assert stages == [
+        "reading files",
+        "laying out pages",
+        "assembling the PDF",
+        "copying images to the bundle",
+    ]
     for stage in stages:  # each stage ends complete
         done, total = next((d, t) for d, t, s in reversed(heard) if s == stage)
         assert done == total > 0, stage
@@ -76,8 +91,9 @@ def test_files_attached_to_a_source_pdf_stay_out_of_the_packet(tmp_path: Path):
     writer = PdfWriter(clone_from=_io.BytesIO(pdf_bytes(["COMPLETE BLOOD COUNT"])))
     writer.add_attachment("setup.exe", b"MZ\x90\x00 not a record")
     writer.write(records / "lab.pdf")
-    result = build_packet(records, BuildOptions(output=tmp_path / "p.pdf",
-                                                read=ReadOptions(ocr_lang=None)))  # fmt: skip
+    result = build_packet(
+        records, BuildOptions(output=tmp_path / "p.pdf", read=ReadOptions(ocr_lang=None))
+    )
     assert PdfReader(tmp_path / "p.pdf").attachments == {}
     assert b"setup.exe" not in (tmp_path / "p.pdf").read_bytes()
     assert any("attached files" in p.message for p in result.problems)

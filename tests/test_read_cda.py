@@ -59,10 +59,16 @@ def test_a_cda_is_read_as_a_record_with_its_type_title_and_dates():
 def test_the_header_says_whose_document_it_is_who_wrote_it_where_and_when():
     lines = read_cda(cda()).text.split("HOSPITAL COURSE:")[0].splitlines()
     assert lines[0] == "DISCHARGE SUMMARY"
-    assert {"Patient: Dana Whitfield", "Date of birth: 1968-07-22", "Sex: Female",
-            "Author: Dr Ravi Okafor", "Author's organisation: Riverside Oncology",
-            "Organisation: Portland Regional", "Encounter: 2025-03-01 to 2025-03-06",
-            "Document created: 2025-03-10"} <= set(lines)  # fmt: skip
+    assert {
+        "Patient: Dana Whitfield",
+        "Date of birth: 1968-07-22",
+        "Sex: Female",
+        "Author: Dr Ravi Okafor",
+        "Author's organisation: Riverside Oncology",
+        "Organisation: Portland Regional",
+        "Encounter: 2025-03-01 to 2025-03-06",
+        "Document created: 2025-03-10",
+    } <= set(lines)
 
 
 def test_the_type_decides_the_category_and_its_date(tmp_path: Path):
@@ -93,12 +99,14 @@ def test_the_packet_shows_sections_not_xml(tmp_path: Path):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
-         b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>&b;</title></ClinicalDocument>',
-         "entity declarations"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
+            b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>&b;</title></ClinicalDocument>',
+            "entity declarations",
+        ),
         (b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>cut', "damaged C-CDA"),
     ],
-)  # fmt: skip
+)
 def test_hostile_or_damaged_xml_is_a_problem(data: bytes, message: str, tmp_path: Path):
     with pytest.raises(ReadError, match=message):
         read_cda(data)

@@ -38,15 +38,25 @@ def test_header_text_reads_first_values_raw_file_meta_and_other_character_sets(t
     ds = dicom_dataset()
     ds.StudyDescription = "CT  CHEST\\second value"
     ds.save_as(tmp_path / "IM1", enforce_file_format=True)
-    keys = ("PatientName", "StudyDescription", "StudyID", "SeriesNumber", "ReferringPhysicianName",
-            "TransferSyntaxUID", "MediaStorageSOPClassUID")  # fmt: skip
+    keys = (
+        "PatientName",
+        "StudyDescription",
+        "StudyID",
+        "SeriesNumber",
+        "ReferringPhysicianName",
+        "TransferSyntaxUID",
+        "MediaStorageSOPClassUID",
+    )
     values = header_text(tmp_path / "IM1", keys)
     assert values == {
-        "PatientName": "TEST^PATIENT", "StudyDescription": "CT  CHEST", "StudyID": "1",
-        "SeriesNumber": "1", "ReferringPhysicianName": "",
+        "PatientName": "TEST^PATIENT",
+        "StudyDescription": "CT  CHEST",
+        "StudyID": "1",
+        "SeriesNumber": "1",
+        "ReferringPhysicianName": "",
         "TransferSyntaxUID": ds.file_meta.TransferSyntaxUID,
         "MediaStorageSOPClassUID": ds.file_meta.MediaStorageSOPClassUID,
-    }  # fmt: skip
+    }
 
     ds.SpecificCharacterSet = "ISO_IR 144"  # Cyrillic: decoded by pydicom, not from raw bytes
     ds.PatientName = "Иванов^Иван"

@@ -297,18 +297,34 @@ def test_any_json_under_a_resource_type_reads_or_is_a_read_error(
 def test_a_pdf_carried_in_the_file_is_a_record_in_the_packet_and_the_bundle(tmp_path: Path):
     from tests.builders import pdf_bytes
 
-    letter = pdf_bytes(["OPERATIVE REPORT", "Date of surgery: 06/12/2025",
-                        "POSTOPERATIVE DIAGNOSIS:", "Left upper lobe adenocarcinoma."])  # fmt: skip
+    letter = pdf_bytes(
+        [
+            "OPERATIVE REPORT",
+            "Date of surgery: 06/12/2025",
+            "POSTOPERATIVE DIAGNOSIS:",
+            "Left upper lobe adenocarcinoma.",
+        ]
+    )
     reference = {
         "resourceType": "DocumentReference",
         "type": {"text": "Operative note"},
         "content": [
-            {"attachment": {"contentType": "application/pdf", "title": "Op note",
-                            "data": base64.b64encode(letter).decode()}},
-            {"attachment": {"contentType": "application/pdf", "title": "Scanned letter",
-                            "url": "https://portal.example/doc/9"}},
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": "Op note",
+                    "data": base64.b64encode(letter).decode(),
+                }
+            },
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": "Scanned letter",
+                    "url": "https://portal.example/doc/9",
+                }
+            },
         ],
-    }  # fmt: skip
+    }
     records = tmp_path / "r"
     records.mkdir()
     (records / "export.json").write_text(json.dumps(reference))
@@ -318,8 +334,12 @@ def test_a_pdf_carried_in_the_file_is_a_record_in_the_packet_and_the_bundle(tmp_
     assert attached.category is Category.PROCEDURE and str(attached.date) == "2025-06-12"
     [warning] = [p for p in inventory.problems if "not shown" in p.message]
     assert "Scanned letter" in warning.message and "Op note" not in warning.message
-    result = build_packet(records, BuildOptions(output=tmp_path / "p.pdf", bundle=tmp_path / "b",
-                                                read=ReadOptions(ocr_lang=None)))  # fmt: skip
+    result = build_packet(
+        records,
+        BuildOptions(
+            output=tmp_path / "p.pdf", bundle=tmp_path / "b", read=ReadOptions(ocr_lang=None)
+        ),
+    )
     placed = next(p for p in result.placed if p.item.id == attached.id)
     page = PdfReader(tmp_path / "p.pdf").pages[placed.first_page - 1].extract_text()
     assert "Left upper lobe adenocarcinoma." in page

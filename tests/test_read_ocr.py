@@ -204,8 +204,9 @@ def test_a_scanned_page_inside_a_text_pdf_is_read_and_found_as_its_own_report(tm
     out = tmp_path / "p.pdf"
     result = CliRunner().invoke(app_module(), ["build", str(root), "-o", str(out), "--no-cache"])
     assert result.exit_code == 0, result.output
-    text = subprocess.run([require_tool("pdftotext"), str(out), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        [require_tool("pdftotext"), str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Hemoglobin" in text  # the scanned page is searchable in the packet
 
 
@@ -224,8 +225,12 @@ def test_a_download_of_scans_only_is_split_by_what_ocr_reads(tmp_path: Path):
 def _layer_lines(pdf: Path, page: int) -> list[str]:
     """The text pdftotext reads on a page, as the reader sees it (after /Rotate), line by line."""
     pdftotext = require_tool("pdftotext")
-    out = subprocess.run([pdftotext, "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [pdftotext, "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [" ".join(line.split()) for line in out.splitlines() if line.strip()]
 
 
@@ -238,8 +243,9 @@ def test_a_page_on_its_side_or_upside_down_is_read_and_shown_upright(tmp_path: P
     records.mkdir()
     (records / "photo.png").write_bytes(_png(turned))
     (records / "scan.pdf").write_bytes(image_pages(_png(turned)))
-    result = runner.invoke(app_module(), ["build", str(records), "-o", str(tmp_path / "p.pdf"),
-                                          "--json"])  # fmt: skip
+    result = runner.invoke(
+        app_module(), ["build", str(records), "-o", str(tmp_path / "p.pdf"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert not [p for p in report["problems"] if "partly unreadable" in p["message"]]

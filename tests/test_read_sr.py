@@ -61,14 +61,22 @@ def sr_bytes(*, verified: bool = True, sop_class: str = BASIC_TEXT_SR) -> bytes:
     ds.VerificationFlag = "VERIFIED" if verified else "UNVERIFIED"
     ds.CompletionFlag = "COMPLETE"
     ds.ContentSequence = [
-        content("CONTAINER", "Findings", children=[
-            content("TEXT", "Finding", "Spiculated nodule in the right upper lobe."),
-            content("NUM", "Diameter", "14"),
-        ]),
-        content("CONTAINER", "Impression", children=[
-            content("TEXT", "Impression", "Suspicious for primary lung cancer."),
-        ]),
-    ]  # fmt: skip
+        content(
+            "CONTAINER",
+            "Findings",
+            children=[
+                content("TEXT", "Finding", "Spiculated nodule in the right upper lobe."),
+                content("NUM", "Diameter", "14"),
+            ],
+        ),
+        content(
+            "CONTAINER",
+            "Impression",
+            children=[
+                content("TEXT", "Impression", "Suspicious for primary lung cancer."),
+            ],
+        ),
+    ]
     out = io.BytesIO()
     ds.save_as(out, enforce_file_format=True)
     return out.getvalue()

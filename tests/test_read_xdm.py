@@ -33,10 +33,12 @@ def metadata(documents: list[tuple[str, str, str, int]]) -> bytes:
 
 def media(size_of_second: int | None = None) -> dict[str, bytes]:
     first, second = pdf_bytes(NOTE), pdf_bytes(["Dear colleague, thank you for the referral."])
-    index = metadata([
-        ("DOC0001.PDF", "CT chest with contrast", "20251103093000", len(first)),
-        ("DOC0002.PDF", "Thoracic surgery letter", "20251110", size_of_second or len(second)),
-    ])  # fmt: skip
+    index = metadata(
+        [
+            ("DOC0001.PDF", "CT chest with contrast", "20251103093000", len(first)),
+            ("DOC0002.PDF", "Thoracic surgery letter", "20251110", size_of_second or len(second)),
+        ]
+    )
     return {
         "README.TXT": b"Medical records export",
         "INDEX.HTM": b"<html><body>Records</body></html>",

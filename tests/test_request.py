@@ -17,8 +17,9 @@ from recordpack.timeline import build_timeline
 from tests.builders import EXAMPLE, require_tool
 
 TODAY = dt.date(2026, 11, 23)
-PATHOLOGY = Provider("Cascade Pathology & Cytology", "Records", "1 Example Ave\nPortland OR",
-                     holds=("pathology",))  # fmt: skip
+PATHOLOGY = Provider(
+    "Cascade Pathology & Cytology", "Records", "1 Example Ave\nPortland OR", holds=("pathology",)
+)
 IMAGING = Provider("Valley Imaging", email="records@valley.example", holds=("imaging", "radiology"))
 
 
@@ -29,8 +30,11 @@ def nothing_found(condition: str = "breast-cancer"):
 
 
 def patient(**fields: object) -> Patient:
-    values: dict[str, object] = {"name": "Dana Whitfield", "dob": dt.date(1968, 7, 22),
-                                 "providers": (PATHOLOGY, IMAGING)}  # fmt: skip
+    values: dict[str, object] = {
+        "name": "Dana Whitfield",
+        "dob": dt.date(1968, 7, 22),
+        "providers": (PATHOLOGY, IMAGING),
+    }
     values.update(fields)
     return Patient(**values)  # type: ignore[arg-type]
 
@@ -58,8 +62,9 @@ def test_a_provider_named_for_the_item_itself_beats_one_holding_its_category():
 
 
 def test_an_item_asked_for_and_not_yet_due_is_not_asked_again():
-    sent = SentRequest("Cascade Pathology & Cytology", TODAY - dt.timedelta(days=5),
-                       items=("slides",))  # fmt: skip
+    sent = SentRequest(
+        "Cascade Pathology & Cytology", TODAY - dt.timedelta(days=5), items=("slides",)
+    )
     plan = plan_requests(nothing_found(), patient(requests=(sent,)), TODAY)
     ids = {w.item.id for letter in plan.letters for w in letter.wanted}
     assert "slides" not in ids and "receptors" in ids
@@ -96,16 +101,19 @@ def test_requests_are_due_and_overdue_by_the_calendar():
     waiting = SentRequest("C", dt.date(2026, 11, 1))
     states = request_states(patient(requests=(answered, late, waiting)), TODAY)
     assert [(s.due, s.overdue) for s in states] == [
-        (dt.date(2026, 10, 1), False), (dt.date(2026, 10, 1), True), (dt.date(2026, 12, 1), False)
-    ]  # fmt: skip
+        (dt.date(2026, 10, 1), False),
+        (dt.date(2026, 10, 1), True),
+        (dt.date(2026, 12, 1), False),
+    ]
 
 
 def test_the_letters_are_real_pdfs_and_text_in_a_private_folder(tmp_path: Path):
     pdftotext, qpdf = require_tool("pdftotext"), require_tool("qpdf")
     plan = plan_requests(nothing_found(), patient(identifiers=(("MRN", "448812"),)), TODAY)
     out = tmp_path / "letters"
-    written = write_letters(plan, patient(identifiers=(("MRN", "448812"),)), out,
-                            law=jurisdiction("us"), today=TODAY)  # fmt: skip
+    written = write_letters(
+        plan, patient(identifiers=(("MRN", "448812"),)), out, law=jurisdiction("us"), today=TODAY
+    )
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
     assert out.stat().st_mode & 0o777 == 0o700
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in written)
@@ -114,8 +122,16 @@ def test_the_letters_are_real_pdfs_and_text_in_a_private_folder(tmp_path: Path):
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True).stdout
     words = " ".join(text.split())
     assert "Cascade Pathology & Cytology Records 1 Example Ave Portland OR" in words
-    for expected in ("Dana Whitfield", "1968-07-22", "448812", "45 CFR 164.524", "HER2",
-                     "glass slides", "2026-12-23", "Signature"):  # fmt: skip
+    for expected in (
+        "Dana Whitfield",
+        "1968-07-22",
+        "448812",
+        "45 CFR 164.524",
+        "HER2",
+        "glass slides",
+        "2026-12-23",
+        "Signature",
+    ):
         assert expected in words, expected
     letter = (out / "01-cascade-pathology-cytology.txt").read_text()
     assert "Cascade Pathology & Cytology" in letter and "&amp;" not in letter
@@ -124,8 +140,14 @@ def test_the_letters_are_real_pdfs_and_text_in_a_private_folder(tmp_path: Path):
 
 def test_a_uk_letter_cites_the_uk_gdpr_and_a_direction_to_send_elsewhere(tmp_path: Path):
     plan = plan_requests(nothing_found(), patient(), TODAY)
-    write_letters(plan, patient(), tmp_path / "l", law=jurisdiction("uk"), today=TODAY,
-                  send_to="Second Opinion Centre <b>\n2 Example St, London")  # fmt: skip
+    write_letters(
+        plan,
+        patient(),
+        tmp_path / "l",
+        law=jurisdiction("uk"),
+        today=TODAY,
+        send_to="Second Opinion Centre <b>\n2 Example St, London",
+    )
     letter = (tmp_path / "l" / "01-cascade-pathology-cytology.txt").read_text()
     assert "Article 15 of the UK General Data Protection Regulation" in letter
     assert "within one month" in letter and "2026-12-23" in letter
@@ -151,8 +173,9 @@ def test_the_patient_file_names_providers_and_requests():
 
 
 def recordpack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "recordpack", *args],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "recordpack", *args], capture_output=True, text=True, check=False
+    )
 
 
 AN_OLD_REQUEST = """
@@ -167,8 +190,9 @@ def test_request_and_check_from_the_command_line(tmp_path: Path):
     shutil.copytree(EXAMPLE, records)
     with (records / "patient.toml").open("a") as fh:
         fh.write(AN_OLD_REQUEST)  # the example's patient file names its providers
-    done = recordpack("request", str(records), "-o", str(tmp_path / "letters"), "--no-cache",
-                      "--json")  # fmt: skip
+    done = recordpack(
+        "request", str(records), "-o", str(tmp_path / "letters"), "--no-cache", "--json"
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     [letter] = report["letters"]
@@ -185,8 +209,12 @@ def test_request_and_check_from_the_command_line(tmp_path: Path):
     shown = subprocess.run(command, capture_output=True, text=True, env=wide)
     late = "requested from Willamette Cancer Institute on 2026-01-05, due 2026-02-04: OVERDUE"
     assert late in shown.stdout
-    assert recordpack("request", str(records), "-o", str(tmp_path / "l2"),
-                      "--jurisdiction", "mars").returncode == 2  # fmt: skip
+    assert (
+        recordpack(
+            "request", str(records), "-o", str(tmp_path / "l2"), "--jurisdiction", "mars"
+        ).returncode
+        == 2
+    )
     inside = recordpack("request", str(records), "-o", str(records / "letters"), "--no-cache")
     assert inside.returncode != 0 and "inside the records folder" in inside.stderr
     assert not (records / "letters").exists()

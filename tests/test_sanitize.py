@@ -26,9 +26,25 @@ from recordpack.layout.strips import render_strips
 from tests.builders import pdf_bytes, require_tool
 
 MARK = "RPX-ACTIVE"  # in every payload, so that its bytes can be looked for in the packet
-ACTIONS = ["JavaScript", "Launch", "URI", "SubmitForm", "ImportData", "GoToR", "GoToE",
-           "Rendition", "Sound", "Movie", "RichMediaExecute", "Hide", "SetOCGState", "Trans",
-           "GoTo3DView", "ResetForm", "Named"]  # fmt: skip
+ACTIONS = [
+    "JavaScript",
+    "Launch",
+    "URI",
+    "SubmitForm",
+    "ImportData",
+    "GoToR",
+    "GoToE",
+    "Rendition",
+    "Sound",
+    "Movie",
+    "RichMediaExecute",
+    "Hide",
+    "SetOCGState",
+    "Trans",
+    "GoTo3DView",
+    "ResetForm",
+    "Named",
+]
 CARRYING = ["FileAttachment", "RichMedia", "Sound", "Movie", "Screen", "3D"]
 
 
@@ -42,9 +58,12 @@ def spellings(draw: st.DrawFn, words: list[str]) -> Any:
 
 @st.composite
 def actions(draw: st.DrawFn) -> Dictionary:
-    action = Dictionary(S=draw(spellings(ACTIONS)), JS=String(f"app.alert('{MARK}')"),
-                        URI=String(f"https://{MARK}.invalid/"),
-                        F=String(f"{MARK}.exe"))  # fmt: skip
+    action = Dictionary(
+        S=draw(spellings(ACTIONS)),
+        JS=String(f"app.alert('{MARK}')"),
+        URI=String(f"https://{MARK}.invalid/"),
+        F=String(f"{MARK}.exe"),
+    )
     if draw(st.booleans()):
         action.Type = draw(spellings(["Action"]))
     if draw(st.booleans()):
@@ -84,38 +103,66 @@ def _annots(page: pikepdf.Page) -> Array:
 PLACES: dict[str, Place] = {
     "page /AA": lambda pdf, page, a, _: page.obj.__setitem__("/AA", Dictionary(O=a)),
     "page /PA": lambda pdf, page, a, _: page.obj.__setitem__("/PA", a),
-    "link /A": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Link, A=a)),
-    "link /PA": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Link, PA=a)),
+    "link /A": lambda pdf, page, a, _: _annots(page).append(annotation(pdf, Name.Link, A=a)),
+    "link /PA": lambda pdf, page, a, _: _annots(page).append(annotation(pdf, Name.Link, PA=a)),
     "goto then /Next": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Link, A=goto(page, a))),
+        annotation(pdf, Name.Link, A=goto(page, a))
+    ),
     "goto then /Next array": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Link, A=goto(page, Array([goto(page), a])))),
+        annotation(pdf, Name.Link, A=goto(page, Array([goto(page), a])))
+    ),
     "annotation /AA": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Square, AA=Dictionary(E=a))),
+        annotation(pdf, Name.Square, AA=Dictionary(E=a))
+    ),
     "widget's field /AA": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Widget, Parent=pdf.make_indirect(
-            Dictionary(FT=Name.Tx, T=String("f"), AA=Dictionary(K=a))))),
+        annotation(
+            pdf,
+            Name.Widget,
+            Parent=pdf.make_indirect(Dictionary(FT=Name.Tx, T=String("f"), AA=Dictionary(K=a))),
+        )
+    ),
     "widget /A": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Widget, FT=Name.Btn, T=String("b"), A=a)),
+        annotation(pdf, Name.Widget, FT=Name.Btn, T=String("b"), A=a)
+    ),
     "popup of a scripted link": lambda pdf, page, a, _: _annots(page).append(
-        annotation(pdf, Name.Popup, Parent=annotation(pdf, Name.Link, A=a))),
-    "page /PieceInfo": lambda pdf, page, a, _: page.obj.__setitem__("/PieceInfo", Dictionary(
-        App=Dictionary(Private=embedded_file(pdf)))),
+        annotation(pdf, Name.Popup, Parent=annotation(pdf, Name.Link, A=a))
+    ),
+    "page /PieceInfo": lambda pdf, page, a, _: page.obj.__setitem__(
+        "/PieceInfo", Dictionary(App=Dictionary(Private=embedded_file(pdf)))
+    ),
     "file attachment": lambda pdf, page, a, sub: _annots(page).append(
-        annotation(pdf, sub, FS=Dictionary(Type=Name.Filespec, F=String(f"{MARK}.exe"),
-                                           EF=Dictionary(F=embedded_file(pdf))))),
+        annotation(
+            pdf,
+            sub,
+            FS=Dictionary(
+                Type=Name.Filespec, F=String(f"{MARK}.exe"), EF=Dictionary(F=embedded_file(pdf))
+            ),
+        )
+    ),
     "media annotation": lambda pdf, page, a, sub: _annots(page).append(
-        annotation(pdf, sub, A=a, RichMediaContent=Dictionary(Assets=String(MARK)))),
+        annotation(pdf, sub, A=a, RichMediaContent=Dictionary(Assets=String(MARK)))
+    ),
     "a resource's private key": lambda pdf, page, a, _: page.obj.Resources.__setitem__(
-        "/RPPrivate", Dictionary(Deep=Array([Dictionary(Deeper=a)]))),
-    "catalog /OpenAction and names": lambda pdf, page, a, _: pdf.Root.__setitem__(
-        "/OpenAction", a) or pdf.Root.__setitem__("/Names", Dictionary(
-            JavaScript=Dictionary(Names=Array([String("x"), a])),
-            EmbeddedFiles=Dictionary(Names=Array([String("f"), Dictionary(
-                Type=Name.Filespec, EF=Dictionary(F=embedded_file(pdf)))])))),
-}  # fmt: skip
+        "/RPPrivate", Dictionary(Deep=Array([Dictionary(Deeper=a)]))
+    ),
+    "catalog /OpenAction and names": lambda pdf, page, a, _: (
+        pdf.Root.__setitem__("/OpenAction", a)
+        or pdf.Root.__setitem__(
+            "/Names",
+            Dictionary(
+                JavaScript=Dictionary(Names=Array([String("x"), a])),
+                EmbeddedFiles=Dictionary(
+                    Names=Array(
+                        [
+                            String("f"),
+                            Dictionary(Type=Name.Filespec, EF=Dictionary(F=embedded_file(pdf))),
+                        ]
+                    )
+                ),
+            ),
+        )
+    ),
+}
 
 
 def hostile(places: list[tuple[str, Dictionary, Any]]) -> bytes:
@@ -176,16 +223,23 @@ def active_left(packet: bytes) -> list[str]:
                     left.append(f"{key} action {action.get('/S')}")
     plain = subprocess.run(
         [require_tool("qpdf"), "--object-streams=disable", "--stream-data=uncompress", "-", "-"],
-        input=packet, capture_output=True, check=False,
-    ).stdout  # fmt: skip
+        input=packet,
+        capture_output=True,
+        check=False,
+    ).stdout
     if MARK.encode() in plain:
         left.append("a payload's bytes")
     return left
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(sorted(PLACES)), actions(), spellings(CARRYING)),
-                min_size=1, max_size=4))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(PLACES)), actions(), spellings(CARRYING)),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_no_action_hidden_anywhere_reaches_the_packet(places: list[tuple[str, Any, Any]]) -> None:
     source = hostile(places)
     assert active_left(source), "the hostile PDF must hold what it is meant to"
@@ -204,8 +258,9 @@ def test_links_within_the_document_and_form_fields_stay() -> None:
     first, second = pdf.pages
     _annots(first).append(annotation(pdf, Name.Link, A=goto(second)))
     _annots(first).append(annotation(pdf, Name.Link, Dest=Array([second.obj, Name.Fit])))
-    _annots(first).append(annotation(pdf, Name.Widget, FT=Name.Tx, T=String("name"),
-                                     V=String("Jane")))  # fmt: skip
+    _annots(first).append(
+        annotation(pdf, Name.Widget, FT=Name.Tx, T=String("name"), V=String("Jane"))
+    )
     out = io.BytesIO()
     pdf.save(out)
     part = Part("#1", "Notes", out.getvalue(), "stamp", index=1)
@@ -224,8 +279,10 @@ def test_pdfs_inside_dicom_and_zips_reach_the_packet_inert(tmp_path: Path) -> No
 
     def places() -> list[tuple[str, Dictionary, Any]]:  # new objects for each document
         script = f"app.alert('{MARK}')"
-        return [(place, Dictionary(S=Name.JavaScript, JS=String(script)), Name.FileAttachment)
-                for place in sorted(PLACES)]  # fmt: skip
+        return [
+            (place, Dictionary(S=Name.JavaScript, JS=String(script)), Name.FileAttachment)
+            for place in sorted(PLACES)
+        ]
 
     records = tmp_path / "records"
     records.mkdir()
@@ -242,8 +299,9 @@ def test_pdfs_inside_dicom_and_zips_reach_the_packet_inert(tmp_path: Path) -> No
     ds.save_as(records / "report.dcm", enforce_file_format=True)
     (records / "portal.zip").write_bytes(zip_bytes({"summary.pdf": hostile(places())}))
     out = tmp_path / "packet.pdf"
-    result = CliRunner().invoke(app, ["build", str(records), "-o", str(out), "--no-ocr",
-                                      "--no-cache", "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["build", str(records), "-o", str(out), "--no-ocr", "--no-cache", "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["active_content_removed"] >= 2 * (len(PLACES) - 1)
     assert active_left(out.read_bytes()) == []

@@ -85,15 +85,32 @@ def test_names_with_exclamation_marks_and_backslashes_are_read_back(tmp_path: Pa
     inner = zip_bytes({"deep!er/lab.pdf": report("LIPID PANEL")})
     records = tmp_path / "records"
     records.mkdir()
-    (records / "labs!2024.zip").write_bytes(zip_bytes({
-        "a!b.pdf": report("COMPLETE BLOOD COUNT"),
-        "scans\\kidney.pdf": report("BASIC METABOLIC PANEL"),
-        "more!2024.zip": inner,
-    }))  # fmt: skip
+    (records / "labs!2024.zip").write_bytes(
+        zip_bytes(
+            {
+                "a!b.pdf": report("COMPLETE BLOOD COUNT"),
+                "scans\\kidney.pdf": report("BASIC METABOLIC PANEL"),
+                "more!2024.zip": inner,
+            }
+        )
+    )
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["build", str(records), "-o", str(out / "p.pdf"), "--bundle",
-                                      str(out / "b.zip"), "--profile", "full", "--no-ocr",
-                                      "--no-cache", "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "build",
+            str(records),
+            "-o",
+            str(out / "p.pdf"),
+            "--bundle",
+            str(out / "b.zip"),
+            "--profile",
+            "full",
+            "--no-ocr",
+            "--no-cache",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     built = json.loads(result.stdout)
     assert len(built["items"]) == 3, built["problems"]

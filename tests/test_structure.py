@@ -120,19 +120,24 @@ def test_functions_are_short():
     assert long == []
 
 
-MAX_COMMAND_LINES = 15  # a command reads its flags, calls the library and reports: no more
+MAX_COMMAND_STATEMENTS = 12  # a command reads its flags, calls the library and reports: no more
 
 
 def test_commands_are_thin():
-    """A command's body (its docstring aside) stays short: the work is in the library."""
+    """A command's body (its docstring aside) stays short: the work is in the library.
+
+    Counted in statements, not lines: the formatter lays a call with many arguments out one
+    argument a line, which makes a command no thicker.
+    """
     thick = []
     for node in ast.parse((SRC / "cli.py").read_text()).body:
         if isinstance(node, ast.FunctionDef) and any(
             "command" in ast.unparse(d) for d in node.decorator_list
         ):
             body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
-            if (length := body[-1].end_lineno - body[0].lineno + 1) > MAX_COMMAND_LINES:
-                thick.append(f"{node.name}: {length} lines")
+            statements = sum(isinstance(n, ast.stmt) for b in body for n in ast.walk(b))
+            if statements > MAX_COMMAND_STATEMENTS:
+                thick.append(f"{node.name}: {statements} statements")
     assert thick == []
 
 
@@ -152,7 +157,14 @@ def test_the_pipeline_reads_top_down():
     """build_packet names the stages in order, each once."""
     source = (SRC / "pipeline.py").read_text()
     body = source[source.index("def build_packet(") :]
-    stages = ["read_folder(", "understand(", "build_timeline(", "check_records(", "lay_out(",
-              "assemble(", "write_bundle("]  # fmt: skip
+    stages = [
+        "read_folder(",
+        "understand(",
+        "build_timeline(",
+        "check_records(",
+        "lay_out(",
+        "assemble(",
+        "write_bundle(",
+    ]
     positions = [body.index(stage) for stage in stages]
     assert positions == sorted(positions)

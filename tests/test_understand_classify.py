@@ -131,9 +131,16 @@ def test_plural_and_joined_headers_count():
 
 
 def test_a_results_heading_first_is_the_documents_own_subject():
-    printout = "\n".join(["Results", "Date | Test | Value | Reference Range",
-                          "SODIUM | 140 mmol/L | 136-145", "POTASSIUM | 4.0 mmol/L | 3.4-5.0",
-                          "CREATININE | 0.9 mg/dL | 0.6-1.2", "GLUCOSE | 95 mg/dL"])  # fmt: skip
+    printout = "\n".join(
+        [
+            "Results",
+            "Date | Test | Value | Reference Range",
+            "SODIUM | 140 mmol/L | 136-145",
+            "POTASSIUM | 4.0 mmol/L | 3.4-5.0",
+            "CREATININE | 0.9 mg/dL | 0.6-1.2",
+            "GLUCOSE | 95 mg/dL",
+        ]
+    )
     assert classify_text(printout).category is Category.LAB
     quoted = (
         "HISTORY OF PRESENT ILLNESS:\nTired.\nRESULTS:\nSodium 140 mmol/L, glucose 95 mg/dL,"
@@ -246,9 +253,13 @@ Yours sincerely,"""
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [(PHARMACOGENOMICS, Category.GENETICS), (CULTURE, Category.LAB),
-     (DUTCH_CT, Category.RADIOLOGY), (LETTER, Category.CLINICAL_NOTE)],
-)  # fmt: skip
+    [
+        (PHARMACOGENOMICS, Category.GENETICS),
+        (CULTURE, Category.LAB),
+        (DUTCH_CT, Category.RADIOLOGY),
+        (LETTER, Category.CLINICAL_NOTE),
+    ],
+)
 def test_families_read_by_their_general_vocabulary(text: str, category: Category):
     assert classify_text(text).category is category
 

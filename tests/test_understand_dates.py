@@ -89,13 +89,28 @@ def test_a_date_a_camera_put_in_the_name_is_a_file_date():
     """IMG_20250214_... is when the photo was taken, not when the colonoscopy was done."""
     from recordpack.models import Item, Kind
 
-    names = ["Labs/IMG_20250314_0930.jpg", "PXL_20250314_093012.jpg",
-             "Screenshot_20250314-093012.png", "Screen Shot 2025-03-14 at 09.30.png"]  # fmt: skip
+    names = [
+        "Labs/IMG_20250314_0930.jpg",
+        "PXL_20250314_093012.jpg",
+        "Screenshot_20250314-093012.png",
+        "Screen Shot 2025-03-14 at 09.30.png",
+    ]
     for name in names:
         found = choose_date("no dates", Category.PROCEDURE, name=name)
         assert (found.date, found.source) == (D(2025, 3, 14), "filename:camera"), name
-        item = Item("x", Category.PROCEDURE, "t", found.date, found.source, False, "", 1, None,
-                    (), Kind.JPEG)  # fmt: skip
+        item = Item(
+            "x",
+            Category.PROCEDURE,
+            "t",
+            found.date,
+            found.source,
+            False,
+            "",
+            1,
+            None,
+            (),
+            Kind.JPEG,
+        )
         assert item.file_dated  # shown as a file date, never recent enough for a checklist
 
 
@@ -129,15 +144,21 @@ def test_every_written_date_is_found_again(date: dt.date, order: DateOrder):
 @pytest.mark.parametrize(
     ("text", "label"),
     [
-        ("Paciente: Juan Pérez  Fecha de nacimiento: 12/03/1958\nFecha del estudio: 05/06/2024",
-         "fecha del estudio"),
+        (
+            "Paciente: Juan Pérez  Fecha de nacimiento: 12/03/1958\nFecha del estudio: 05/06/2024",
+            "fecha del estudio",
+        ),
         ("Name: Max Muster, geb. 12.03.1958\nUntersuchungsdatum: 05.06.2024", "untersuchungsdatum"),
-        ("Patient : Jean Dupont, né le 12/03/1958\nDate de l'examen : 05/06/2024",
-         "date de l'examen"),
-        ("Naam: Jan Jansen  Geboortedatum: 12-03-1958\nOnderzoeksdatum: 05-06-2024",
-         "onderzoeksdatum"),
+        (
+            "Patient : Jean Dupont, né le 12/03/1958\nDate de l'examen : 05/06/2024",
+            "date de l'examen",
+        ),
+        (
+            "Naam: Jan Jansen  Geboortedatum: 12-03-1958\nOnderzoeksdatum: 05-06-2024",
+            "onderzoeksdatum",
+        ),
     ],
-)  # fmt: skip
+)
 def test_spanish_german_french_and_dutch_labels_and_never_the_birth_date(text: str, label: str):
     found = choose_date(text, Category.RADIOLOGY, order=DateOrder.DMY)
     assert (found.date, found.source) == (D(2024, 6, 5), f"text:{label}")
@@ -147,10 +168,12 @@ def test_spanish_german_french_and_dutch_labels_and_never_the_birth_date(text: s
 
 def test_a_date_of_an_earlier_event_never_dates_the_report():
     """Comparisons, onsets, histories: the date of something the report mentions."""
-    for text in ("CT CHEST\nUnchanged since 23.11.2014.\nNo new nodules.",
-                 "Clinic note\nStatus post lumpectomy 03/02/2024.\nDoing well.",
-                 "Echo report\nStable since 01/05/2023.",
-                 "MRI\nVergeleken met 12-03-2022: geen verandering."):  # fmt: skip
+    for text in (
+        "CT CHEST\nUnchanged since 23.11.2014.\nNo new nodules.",
+        "Clinic note\nStatus post lumpectomy 03/02/2024.\nDoing well.",
+        "Echo report\nStable since 01/05/2023.",
+        "MRI\nVergeleken met 12-03-2022: geen verandering.",
+    ):
         assert choose_date(text, Category.RADIOLOGY).date is None, text
 
 

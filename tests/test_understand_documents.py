@@ -9,8 +9,11 @@ LAB = "COMPLETE BLOOD COUNT\nCollected: 03/04/2025\nHemoglobin 13.1 g/dL  Refere
 def test_the_key_changes_with_what_the_result_depends_on():
     plain = Found(SOURCE, Reading(Kind.PDF, text=LAB))
     read = Found(SOURCE, Reading(Kind.PDF, text=LAB, ocr=OcrText("eng", 90.0)))
-    keys = {document_key(plain, DateOrder.MDY), document_key(plain, DateOrder.DMY),
-            document_key(read, DateOrder.MDY)}  # fmt: skip
+    keys = {
+        document_key(plain, DateOrder.MDY),
+        document_key(plain, DateOrder.DMY),
+        document_key(read, DateOrder.MDY),
+    }
     assert len(keys) == 3
 
 

@@ -41,8 +41,10 @@ def test_notes_copied_forward_stay_apart():
 
 def test_a_file_date_or_no_date_never_folds():
     undated = [note("a", 4, date=None), note("b", 4, date=None)]
-    file_dated = [note("a", 4, date_source="pdf:CreationDate"),
-                  note("b", 4, date_source="pdf:CreationDate")]  # fmt: skip
+    file_dated = [
+        note("a", 4, date_source="pdf:CreationDate"),
+        note("b", 4, date_source="pdf:CreationDate"),
+    ]
     assert len(collapse_copies(undated)[0]) == 2
     assert len(collapse_copies(file_dated)[0]) == 2
 

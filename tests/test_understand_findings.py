@@ -84,9 +84,13 @@ def test_a_diagnostic_opinion_is_quoted():
 
 @pytest.mark.parametrize(
     "heading, text",
-    [("CONCLUSIE:", "Geen afwijkingen."), ("Beurteilung:", "Kein Nachweis einer Metastase."),
-     ("Conclusion :", "Pas d'anomalie."), ("CONCLUSIÓN:", "Sin hallazgos patológicos.")],
-)  # fmt: skip
+    [
+        ("CONCLUSIE:", "Geen afwijkingen."),
+        ("Beurteilung:", "Kein Nachweis einer Metastase."),
+        ("Conclusion :", "Pas d'anomalie."),
+        ("CONCLUSIÓN:", "Sin hallazgos patológicos."),
+    ],
+)
 def test_conclusions_in_dutch_german_french_and_spanish(heading: str, text: str):
     assert key_findings(f"Verslag\n{heading}\n{text}\n", Category.RADIOLOGY) == text
 
@@ -107,8 +111,10 @@ def test_an_earlier_diagnosis_heading_yields_to_the_impression():
 def test_a_pending_result_is_pending():
     quote = key_findings("FINAL DIAGNOSIS:\nTo follow.\n-----------\nLab ID", Category.PATHOLOGY)
     assert quote == "To follow." and is_pending(quote)
-    assert not is_pending("Adenocarcinoma; a further stain is pending on block A2, ER/PR/HER2 "
-                          "to follow in an addendum once the block is recut.")  # fmt: skip
+    assert not is_pending(
+        "Adenocarcinoma; a further stain is pending on block A2, ER/PR/HER2 "
+        "to follow in an addendum once the block is recut."
+    )
 
 
 def test_a_long_conclusion_is_kept_whole_up_to_a_bound():

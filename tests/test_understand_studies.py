@@ -6,13 +6,23 @@ from recordpack.understand.studies import StudyGroup
 
 def header(series: str, number: int | None, instance: int, sop: str, **kw: object) -> DicomHeader:
     values: dict = {
-        "study_uid": "1.2.3", "series_uid": series, "sop_uid": sop, "modality": "MR",
-        "dates": {"dicom:StudyDate": dt.date(2025, 5, 20)}, "study_description": "Breast bilateral",
-        "series_description": f"series {number}", "series_number": number,
-        "instance_number": instance, "body_part": "BREAST", "frames": 1,
-        "patient_name": "WHITFIELD DANA", "patient_id": "448812", "birth_date": "19680722",
-        "accession": "A1", "institution": "Clinic",
-    }  # fmt: skip
+        "study_uid": "1.2.3",
+        "series_uid": series,
+        "sop_uid": sop,
+        "modality": "MR",
+        "dates": {"dicom:StudyDate": dt.date(2025, 5, 20)},
+        "study_description": "Breast bilateral",
+        "series_description": f"series {number}",
+        "series_number": number,
+        "instance_number": instance,
+        "body_part": "BREAST",
+        "frames": 1,
+        "patient_name": "WHITFIELD DANA",
+        "patient_id": "448812",
+        "birth_date": "19680722",
+        "accession": "A1",
+        "institution": "Clinic",
+    }
     values.update(kw)
     return DicomHeader(**values)
 

@@ -22,8 +22,12 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled example's bundle, built once; tests damage copies of it."""
     out = tmp_path_factory.mktemp("bundle")
     patient = load_patient(EXAMPLE / "patient.toml")
-    options = BuildOptions(output=out / "packet.pdf", patient=patient, bundle=out / "bundle",
-                           read=ReadOptions(ocr_lang=None))  # fmt: skip
+    options = BuildOptions(
+        output=out / "packet.pdf",
+        patient=patient,
+        bundle=out / "bundle",
+        read=ReadOptions(ocr_lang=None),
+    )
     build_packet(EXAMPLE, options)
     return out / "bundle"
 
@@ -35,8 +39,11 @@ def copy_of(clean: Path, tmp_path: Path) -> Path:
 
 
 def problems(path: Path) -> list[tuple[str, str, str]]:
-    return [(f.severity.value, f.path, f.message) for f in verify_bundle(path)
-            if f.severity is not Severity.INFO]  # fmt: skip
+    return [
+        (f.severity.value, f.path, f.message)
+        for f in verify_bundle(path)
+        if f.severity is not Severity.INFO
+    ]
 
 
 def test_our_own_bundle_follows_every_rule_as_folder_and_zip(clean: Path, tmp_path: Path):
@@ -119,8 +126,9 @@ def test_a_dicomdir_with_long_names_and_non_dicom_files_breaks_pdi(tmp_path: Pat
 
 def test_the_command_exits_1_on_a_broken_rule_and_speaks_json(clean: Path, tmp_path: Path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "recordpack", "verify", *args],
-                              capture_output=True, text=True)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "recordpack", "verify", *args], capture_output=True, text=True
+        )
 
     good = run(str(clean))
     assert good.returncode == 0 and "follows the media rules" in good.stderr
@@ -132,11 +140,13 @@ def test_the_command_exits_1_on_a_broken_rule_and_speaks_json(clean: Path, tmp_p
     assert run(str(tmp_path / "nothing")).returncode == 2
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(index=st.binary(max_size=3000), dicomdir=st.binary(max_size=3000), cut=st.integers(0, 4000))
-def test_damaged_indexes_are_findings_never_crashes(tmp_path: Path, index: bytes, dicomdir: bytes,
-                                                     cut: int):  # fmt: skip
+def test_damaged_indexes_are_findings_never_crashes(
+    tmp_path: Path, index: bytes, dicomdir: bytes, cut: int
+):
     medium = tmp_path / "m.zip"
     with zipfile.ZipFile(medium, "w") as zf:
         zf.writestr("IHE_XDM/SUBSET01/METADATA.XML", index)
@@ -202,8 +212,9 @@ def test_hostile_indexes_are_findings_within_their_limits(clean: Path, tmp_path:
     folder = copy_of(clean, tmp_path)
     (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
     assert any("manifest.json" in p and "cannot be read" in m for _, p, m in problems(folder))
-    (folder / "manifest.json").write_text(json.dumps(
-        {"packet": {"path": "packet.pdf", "sha256": "0"}, "files": [1, "x", None]}))
+    (folder / "manifest.json").write_text(
+        json.dumps({"packet": {"path": "packet.pdf", "sha256": "0"}, "files": [1, "x", None]})
+    )
     assert any("cannot be read" in m for _, p, m in problems(folder) if p == "manifest.json")
     [metadata] = list(folder.glob("IHE_XDM/*/METADATA.XML"))
     with metadata.open("ab") as fh:

@@ -114,11 +114,7 @@ def assemble(
     unstamped = _stamp(packet, pages, parts, starts, strips)
     _outline(packet, pages, parts, starts, cover_parts)
     _label(packet, cover_end, total)
-    for name, data in attachments:
-        packet.attachments[name] = pikepdf.AttachedFileSpec(
-            packet, data, filename=name, description="", mime_type="application/dicom",
-            creation_date="", mod_date="",
-        )  # fmt: skip
+    _attach(packet, attachments)
     packet.docinfo["/Title"] = title
     packet.docinfo["/Subject"] = subject
     packet.docinfo["/Producer"] = packet.docinfo["/Creator"] = "recordpack"
@@ -129,9 +125,13 @@ def assemble(
     # Streams are copied as they are, never decoded and recompressed: a 7 KB page of nested
     # Flate inflates to 4 GB (22 s of qpdf's time). Our own small streams are deflated as made.
     sink = _Sink(destination)
-    packet.save(cast("BinaryIO", sink), compress_streams=False, encryption=encryption,
-                object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                deterministic_id=not encrypt_password)  # fmt: skip
+    packet.save(
+        cast("BinaryIO", sink),
+        compress_streams=False,
+        encryption=encryption,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        deterministic_id=not encrypt_password,
+    )
     if sink.error is not None:
         raise sink.error
     return Assembled(tuple(starts), total, removed, tuple(unstamped))
@@ -185,9 +185,13 @@ def _stamp(
     sheets = pikepdf.open(io.BytesIO(strips.pdf))
     where = {text: n for n, text in enumerate(strips.texts)}
     font = packet.make_indirect(
-        Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
-                   Encoding=Name.WinAnsiEncoding)
-    )  # fmt: skip
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type1,
+            BaseFont=Name.Helvetica,
+            Encoding=Name.WinAnsiEncoding,
+        )
+    )
     total = len(pages)
     sheet_pages = list(sheets.pages)
     ends = [*starts[1:], total + 1]
@@ -200,8 +204,15 @@ def _stamp(
                 box = _mend(page)
                 if rotate := _rotation(page):
                     box = _transfer_rotation(page, rotate, box)
-                _stamp_page(packet, page, box, form, font, f"page {number} of {total}",
-                            shrink=not part.drawn)  # fmt: skip
+                _stamp_page(
+                    packet,
+                    page,
+                    box,
+                    form,
+                    font,
+                    f"page {number} of {total}",
+                    shrink=not part.drawn,
+                )
             except (pikepdf.PdfError, TypeError, ValueError, ArithmeticError):
                 unstamped.append(number)  # shown as it is, without its stamp
     return unstamped
@@ -324,14 +335,18 @@ def _transfer_rotation(
     }[rotate]
 
     def moved(rect: Any) -> Array:
-        (px, py), (qx, qy) = ((a * u + c * v + e, b * u + d * v + f)
-                              for u, v in ((float(rect[0]), float(rect[1])),
-                                           (float(rect[2]), float(rect[3]))))  # fmt: skip
+        (px, py), (qx, qy) = (
+            (a * u + c * v + e, b * u + d * v + f)
+            for u, v in ((float(rect[0]), float(rect[1])), (float(rect[2]), float(rect[3])))
+        )
         return Array([min(px, qx), min(py, qy), max(px, qx), max(py, qy)])
 
     annots = page.obj.get("/Annots")
-    rects = [annot for annot in (annots if isinstance(annots, Array) else [])
-             if isinstance(annot, Dictionary) and _four(annot.get("/Rect"))]  # fmt: skip
+    rects = [
+        annot
+        for annot in (annots if isinstance(annots, Array) else [])
+        if isinstance(annot, Dictionary) and _four(annot.get("/Rect"))
+    ]
     page.contents_add(f"q {a} {b} {c} {d} {e:.3f} {f:.3f} cm\n".encode(), prepend=True)
     page.contents_add(b"\nQ\n")
     del page.obj["/Rotate"]
@@ -342,6 +357,20 @@ def _transfer_rotation(
         annot["/Rect"] = moved(annot["/Rect"])
     turned = moved(box)
     return (float(turned[0]), float(turned[1]), float(turned[2]), float(turned[3]))
+
+
+def _attach(packet: pikepdf.Pdf, attachments: Sequence[tuple[str, bytes]]) -> None:
+    """The original DICOM files, as the PDF's attachments (--attach-originals)."""
+    for name, data in attachments:
+        packet.attachments[name] = pikepdf.AttachedFileSpec(
+            packet,
+            data,
+            filename=name,
+            description="",
+            mime_type="application/dicom",
+            creation_date="",
+            mod_date="",
+        )
 
 
 def _link_cover(pages: list[Page], cover_pages: int) -> None:

@@ -34,8 +34,19 @@ from recordpack.options import CACHE_FILE, BuildOptions, Limits, Order, Profile,
 from recordpack.results import BatchResult, BuildResult, JobResult
 from recordpack.serialize import job_dict, job_from_dict
 
-_MANIFEST_KEYS = {"folder", "output", "condition", "consult_date", "patient_file", "name", "dob",
-                  "question", "order", "profile", "bundle"}  # fmt: skip
+_MANIFEST_KEYS = {
+    "folder",
+    "output",
+    "condition",
+    "consult_date",
+    "patient_file",
+    "name",
+    "dob",
+    "question",
+    "order",
+    "profile",
+    "bundle",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +207,16 @@ def _options(job: Job, settings: Settings) -> BuildOptions:
     asked = Flags(
         output=outdir / f"{job.output}.pdf" if job.output else None,
         patient_file=Path(job.patient_file) if job.patient_file else None,
-        name=job.name, dob=_day(job.dob), condition=job.condition,
-        questions=(job.question,) if job.question else (), consult_date=_day(job.consult_date),
-        order=Order(job.order) if job.order else None, bundle=job.bundle,
+        name=job.name,
+        dob=_day(job.dob),
+        condition=job.condition,
+        questions=(job.question,) if job.question else (),
+        consult_date=_day(job.consult_date),
+        order=Order(job.order) if job.order else None,
+        bundle=job.bundle,
         profile=Profile(job.profile) if job.profile else None,
         encrypt_password=settings.encrypt_password,
-    )  # fmt: skip
+    )
     read = ReadOptions(
         date_order=settings.config.date_order,
         password=settings.password,

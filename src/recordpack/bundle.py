@@ -97,22 +97,28 @@ def _fill(
     bundled: dict[str, Copy] = {}
     if full:
         bundled = write_dicom_media(work, packet.records, timeline, progress, workers)
-    documents = write_submission(work, packet.records, timeline.items, packet.patient,
-                                 originals=full)  # fmt: skip
+    documents = write_submission(
+        work, packet.records, timeline.items, packet.patient, originals=full
+    )
     has_dicom = bool(bundled)
-    bundled |= {d.source.identity: Copy(f"{SUBSET}/{d.name}", d.sha256)
-                for d in documents if d.source}  # fmt: skip
+    bundled |= {
+        d.source.identity: Copy(f"{SUBSET}/{d.name}", d.sha256) for d in documents if d.source
+    }
     manifest = _manifest(packet, bundled, packet_sha256, packet_size)
     write_private(
         work / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode()
     )
     context: dict[str, Any] = {
-        "patient": packet.patient, "items": timeline.items, "pages": packet.pages,
+        "patient": packet.patient,
+        "items": timeline.items,
+        "pages": packet.pages,
         "profile": packet.profile.value,
         "studies": [i for i in timeline.items if i.category is Category.IMAGING],
-        "has_dicom": has_dicom, "xdm": f"{SUBSET}/", "documents": len(documents),
+        "has_dicom": has_dicom,
+        "xdm": f"{SUBSET}/",
+        "documents": len(documents),
         "originals": _originals(timeline, bundled),
-    }  # fmt: skip
+    }
     write_private(work / "INDEX.HTM", render_html("index.htm.j2", None, **context).encode())
     readme = render_html("readme.txt.j2", None, **context).replace("\n", "\r\n")
     write_private(work / "README.TXT", readme.encode())
@@ -233,14 +239,20 @@ def copy_image(
     target = work.joinpath(*parts)
     sha256 = records.copy(source, target)
     keys = (*PATIENT_KEYS, *STUDY_KEYS, *SERIES_KEYS, "InstanceNumber")
-    values = header_text(target, (*keys, "SOPClassUID", "SOPInstanceUID",
-                                  "MediaStorageSOPClassUID", "TransferSyntaxUID"))  # fmt: skip
+    values = header_text(
+        target,
+        (*keys, "SOPClassUID", "SOPInstanceUID", "MediaStorageSOPClassUID", "TransferSyntaxUID"),
+    )
     for key in ("SeriesNumber", "InstanceNumber"):  # IS: an integer, whatever the file held
         values[key] = values[key] if values[key].lstrip("-").isdigit() else ""
     sop_class = values["SOPClassUID"] or values["MediaStorageSOPClassUID"] or SECONDARY_CAPTURE
-    image = Image({k: values[k] for k in keys}, parts, sop_class,
-                  values["SOPInstanceUID"] or generate_uid(),
-                  values["TransferSyntaxUID"] or ExplicitVRLittleEndian)  # fmt: skip
+    image = Image(
+        {k: values[k] for k in keys},
+        parts,
+        sop_class,
+        values["SOPInstanceUID"] or generate_uid(),
+        values["TransferSyntaxUID"] or ExplicitVRLittleEndian,
+    )
     return image, sha256
 
 

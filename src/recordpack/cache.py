@@ -111,8 +111,10 @@ class ScanCache:
             try:
                 self.path.replace(aside)
                 self.db = _open(self.path)
-                self.warning = (f"{self.path}: the cache was damaged ({exc}); kept as"
-                                f" {aside.name}, and made anew")  # fmt: skip
+                self.warning = (
+                    f"{self.path}: the cache was damaged ({exc}); kept as"
+                    f" {aside.name}, and made anew"
+                )
             except (sqlite3.Error, OSError) as again:
                 self._without(again)
         except OSError as exc:
@@ -182,9 +184,14 @@ class ScanCache:
         """Keep a folder's inventory for the next scan of it, as long as no file changes."""
         self.db.execute(
             "INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?)",
-            (str(root.absolute()), options, SCHEMA, fingerprint,
-             json.dumps(_inventory(inventory), ensure_ascii=False)),
-        )  # fmt: skip
+            (
+                str(root.absolute()),
+                options,
+                SCHEMA,
+                fingerprint,
+                json.dumps(_inventory(inventory), ensure_ascii=False),
+            ),
+        )
 
     @_guarded(_none)
     def store(self, path: str, password: bool, outcome: Outcome) -> None:
@@ -250,8 +257,17 @@ class ScanCache:
         """Keep what Tesseract read on a page."""
         self.db.execute(
             "INSERT OR REPLACE INTO ocr_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha256, page, lang, result.text, result.confidence, result.layer, result.seconds,
-             result.read_share, result.turn),
+            (
+                sha256,
+                page,
+                lang,
+                result.text,
+                result.confidence,
+                result.layer,
+                result.seconds,
+                result.read_share,
+                result.turn,
+            ),
         )
 
 
@@ -319,10 +335,17 @@ def encode_outcome(outcome: Outcome) -> str:
         found = outcome.found[0]
         header = found.reading.dicom
         assert header is not None  # noqa: S101 - checked by _plain_dicom
-        return json.dumps([
-            "D", _source(found.source), [getattr(header, f) for f in _HEADER_FIELDS],
-            _dates(header.dates), sorted(outcome.paths, key=str), outcome.bytes_seen,
-        ], ensure_ascii=False)  # fmt: skip
+        return json.dumps(
+            [
+                "D",
+                _source(found.source),
+                [getattr(header, f) for f in _HEADER_FIELDS],
+                _dates(header.dates),
+                sorted(outcome.paths, key=str),
+                outcome.bytes_seen,
+            ],
+            ensure_ascii=False,
+        )
     return json.dumps(
         {
             "found": [
@@ -410,14 +433,22 @@ def _reading(r: Reading) -> dict[str, Any]:
             for k, v in ((name, getattr(r.dicom, name)) for name in DicomHeader.__slots__)
         }
     return {
-        "kind": r.kind.value, "text": r.text if r.ocr is None else "", "pages": r.pages,
-        "title": r.title, "dates": _dates(r.dates), "dicom": dicom,
+        "kind": r.kind.value,
+        "text": r.text if r.ocr is None else "",
+        "pages": r.pages,
+        "title": r.title,
+        "dates": _dates(r.dates),
+        "dicom": dicom,
         "warnings": [[w.message, w.hint, w.severity.value] for w in r.warnings],
-        "scanned": r.scanned, "active_content": list(r.active_content),
-        "encapsulated": r.encapsulated, "pixels": list(r.pixels) if r.pixels else None,
-        "doc_type": r.doc_type, "page_texts": _own_texts(r),
-        "image_pages": list(r.image_pages), "outline": [list(mark) for mark in r.outline],
-    }  # fmt: skip
+        "scanned": r.scanned,
+        "active_content": list(r.active_content),
+        "encapsulated": r.encapsulated,
+        "pixels": list(r.pixels) if r.pixels else None,
+        "doc_type": r.doc_type,
+        "page_texts": _own_texts(r),
+        "image_pages": list(r.image_pages),
+        "outline": [list(mark) for mark in r.outline],
+    }
 
 
 def _own_texts(r: Reading) -> list[str]:
@@ -453,9 +484,10 @@ def _inventory(inventory: Inventory) -> dict[str, Any]:
     return {
         "items": [_item(i) for i in inventory.items],
         "problems": [[p.path, p.severity.value, p.message, p.hint] for p in inventory.problems],
-        "files_seen": inventory.files_seen, "bytes_seen": inventory.bytes_seen,
+        "files_seen": inventory.files_seen,
+        "bytes_seen": inventory.bytes_seen,
         "duplicates": inventory.duplicates,
-    }  # fmt: skip
+    }
 
 
 def _uninventory(v: dict[str, Any], root: str) -> Inventory:
@@ -473,42 +505,124 @@ def _item(i: Item) -> list[Any]:
     """An item as a flat list; a study's files point into the item's own sources."""
     where = {s: n for n, s in enumerate(i.sources)}
     study = i.study and [
-        i.study.uid, i.study.description, i.study.body_part, i.study.accession,
-        i.study.institution, i.study.images, i.study.frames,
-        [[s.uid, s.number, s.modality, s.description, s.body_part, s.images,
-          [[number, where[source]] for number, source in s.files]] for s in i.study.series],
-    ]  # fmt: skip
+        i.study.uid,
+        i.study.description,
+        i.study.body_part,
+        i.study.accession,
+        i.study.institution,
+        i.study.images,
+        i.study.frames,
+        [
+            [
+                s.uid,
+                s.number,
+                s.modality,
+                s.description,
+                s.body_part,
+                s.images,
+                [[number, where[source]] for number, source in s.files],
+            ]
+            for s in i.study.series
+        ],
+    ]
     pages = (i.ocr or _NO_OCR).layers.items()
     layers = {str(n): base64.b64encode(page).decode() for n, page in pages}
-    ocr = i.ocr and [i.ocr.lang, i.ocr.confidence, layers,
-                     {str(n): turn for n, turn in i.ocr.turns.items()}]  # fmt: skip
+    ocr = i.ocr and [
+        i.ocr.lang,
+        i.ocr.confidence,
+        layers,
+        {str(n): turn for n, turn in i.ocr.turns.items()},
+    ]
     return [
-        i.id, i.category.value, i.title, _day(i.date), i.date_source, i.date_ambiguous, i.reason,
-        i.pages, i.modality, [_source(s) for s in i.sources], i.kind.value, i.confidence,
-        [i.identity.name, _day(i.identity.dob), i.identity.mrn], study, i.scanned,
-        list(i.active_content), i.encapsulated, list(i.pixels) if i.pixels else None, ocr,
-        i.findings, i.text, i.index,
-    ]  # fmt: skip
+        i.id,
+        i.category.value,
+        i.title,
+        _day(i.date),
+        i.date_source,
+        i.date_ambiguous,
+        i.reason,
+        i.pages,
+        i.modality,
+        [_source(s) for s in i.sources],
+        i.kind.value,
+        i.confidence,
+        [i.identity.name, _day(i.identity.dob), i.identity.mrn],
+        study,
+        i.scanned,
+        list(i.active_content),
+        i.encapsulated,
+        list(i.pixels) if i.pixels else None,
+        ocr,
+        i.findings,
+        i.text,
+        i.index,
+    ]
 
 
 def _unitem(v: list[Any]) -> Item:
-    (id_, category, title, date, date_source, ambiguous, reason, pages, modality, sources,
-     kind, confidence, identity, study, scanned, active, encapsulated, pixels, ocr, findings,
-     text, index) = v  # fmt: skip
+    (
+        id_,
+        category,
+        title,
+        date,
+        date_source,
+        ambiguous,
+        reason,
+        pages,
+        modality,
+        sources,
+        kind,
+        confidence,
+        identity,
+        study,
+        scanned,
+        active,
+        encapsulated,
+        pixels,
+        ocr,
+        findings,
+        text,
+        index,
+    ) = v
     found = tuple(_unsource(s) for s in sources)
     return Item(
-        id_, Category(category), title, _unday(date), date_source, ambiguous, reason, pages,
-        modality, found, _KINDS[kind], confidence,
+        id_,
+        Category(category),
+        title,
+        _unday(date),
+        date_source,
+        ambiguous,
+        reason,
+        pages,
+        modality,
+        found,
+        _KINDS[kind],
+        confidence,
         Identity(identity[0], _unday(identity[1]), identity[2]),
-        study and Study(*study[:7], tuple(  # type: ignore[call-arg]
-            Series(*s[:6], tuple((number, found[n]) for number, n in s[6]))  # type: ignore[call-arg]
-            for s in study[7]
-        )),
-        scanned, tuple(active), encapsulated, (pixels[0], pixels[1]) if pixels else None,
-        ocr and OcrText(ocr[0], ocr[1], {int(n): base64.b64decode(t) for n, t in ocr[2].items()},
-                        {int(n): turn for n, turn in ocr[3].items()}),
-        findings, text, index,
-    )  # fmt: skip
+        study and _unstudy(study, found),
+        scanned,
+        tuple(active),
+        encapsulated,
+        (pixels[0], pixels[1]) if pixels else None,
+        ocr and _unocr(ocr),
+        findings,
+        text,
+        index,
+    )
+
+
+def _unstudy(study: list[Any], found: tuple[Source, ...]) -> Study:
+    """A study; each series' files point into its item's sources (``found``)."""
+    series = tuple(
+        Series(*s[:6], tuple((number, found[n]) for number, n in s[6]))  # type: ignore[call-arg]
+        for s in study[7]
+    )
+    return Study(*study[:7], series)  # type: ignore[call-arg]
+
+
+def _unocr(ocr: list[Any]) -> OcrText:
+    layers = {int(n): base64.b64decode(t) for n, t in ocr[2].items()}
+    return OcrText(ocr[0], ocr[1], layers, {int(n): turn for n, turn in ocr[3].items()})
 
 
 _NO_OCR = OcrText("", 0.0)

@@ -156,10 +156,21 @@ def load_checklist(name_or_path: str | None) -> Checklist:
 
 
 _ITEM_KEYS = {
-    "id": str, "label": str, "why": str, "level": str, "ask": str, "source": str,
-    "categories": list, "keywords": list, "modalities": list, "body_parts": list,
-    "min_count": int, "within_days": int, "window_source": str, "physical": bool,
-}  # fmt: skip
+    "id": str,
+    "label": str,
+    "why": str,
+    "level": str,
+    "ask": str,
+    "source": str,
+    "categories": list,
+    "keywords": list,
+    "modalities": list,
+    "body_parts": list,
+    "min_count": int,
+    "within_days": int,
+    "window_source": str,
+    "physical": bool,
+}
 _REQUIRED_ITEM_KEYS = ("id", "label", "why", "level", "ask", "source")
 
 

@@ -402,8 +402,9 @@ def _reads_folder(command: Callable[..., None]) -> Callable[..., None]:
         config = load_config(v["config_file"])  # a flag beats the config file's value
         ocr_lang = None if v["no_ocr"] else v["ocr_lang"]
         limits = Limits.parse(v["limit"] or [])
-        read = ReadOptions(v["date_order"] or config.date_order, v["password"], ocr_lang,
-                           limits=limits)  # fmt: skip
+        read = ReadOptions(
+            v["date_order"] or config.date_order, v["password"], ocr_lang, limits=limits
+        )
         quiet = v["quiet"] or v["json_out"]
         how = FolderOptions(read, config, v["json_out"], quiet, v["cache"], v["no_cache"])
         command(**kwargs, how=how)
@@ -530,8 +531,12 @@ def _checked(
     """The folder read and checked against its checklist, for check and request."""
     from recordpack.config import Flags, resolve
 
-    asked = Flags(patient_file=patient_file, condition=condition, checklist_file=checklist_file,
-                  consult_date=consult_date.date() if consult_date else None)  # fmt: skip
+    asked = Flags(
+        patient_file=patient_file,
+        condition=condition,
+        checklist_file=checklist_file,
+        consult_date=consult_date.date() if consult_date else None,
+    )
     options = resolve(folder, asked, how.config, how.read)
     checked = pipeline.check_records(
         _timeline(folder, how),
@@ -610,9 +615,14 @@ def request(
     day = date.date() if date else today()
     plan = letters.plan_requests(checked.report, patient, day)
     written = letters.write_letters(
-        plan, patient, output, law=law, today=day, send_to=send_to or "",
+        plan,
+        patient,
+        output,
+        law=law,
+        today=day,
+        send_to=send_to or "",
         template_dir=how.config.template,
-    )  # fmt: skip
+    )
     if how.json:
         _emit_json(serialize.request_dict(plan, written))
     elif not how.quiet:
@@ -636,8 +646,9 @@ def verify(
         )
     findings = verify_bundle(bundle)
     if json_out:
-        _emit_json([{"severity": f.severity.value, "path": f.path, "message": f.message}
-                    for f in findings])  # fmt: skip
+        _emit_json(
+            [{"severity": f.severity.value, "path": f.path, "message": f.message} for f in findings]
+        )
     else:
         console.print_findings(bundle, findings)
     if any(f.severity.value == "error" for f in findings):
@@ -698,13 +709,25 @@ def build(
     from recordpack.config import Flags, resolve
 
     asked = Flags(
-        output=output, patient_file=patient_file, name=name, dob=dob.date() if dob else None,
-        condition=condition, questions=tuple(question or ()),
-        consult_date=consult_date.date() if consult_date else None, order=order,
-        template=template, bundle=bundle, fhir=fhir, iso=iso, profile=profile,
-        attach_originals=attach_originals, allow_inside=allow_inside, force=force, paper=paper,
+        output=output,
+        patient_file=patient_file,
+        name=name,
+        dob=dob.date() if dob else None,
+        condition=condition,
+        questions=tuple(question or ()),
+        consult_date=consult_date.date() if consult_date else None,
+        order=order,
+        template=template,
+        bundle=bundle,
+        fhir=fhir,
+        iso=iso,
+        profile=profile,
+        attach_originals=attach_originals,
+        allow_inside=allow_inside,
+        force=force,
+        paper=paper,
         encrypt_password=_packet_password(how.config, encrypt, encrypt_env, no_input),
-    )  # fmt: skip
+    )
     _build(folder, resolve(folder, asked, how.config, how.read), how)
 
 
@@ -867,15 +890,24 @@ def batch(
 
     cluster = _cluster(executor, scheduler)
     todo, config = _shard(_jobs(jobs), shard_spec), load_config(config_file)
-    settings = Settings(outdir=str(outdir.absolute()),
-                        cache=str((cache or outdir / CACHE_FILE).absolute()), config=config,
-                        force=force, encrypt_password=_config_password(config), password=password,
-                        ocr_lang=None if no_ocr else ocr_lang,
-                        limits=Limits.parse(limit or []))  # fmt: skip
+    settings = Settings(
+        outdir=str(outdir.absolute()),
+        cache=str((cache or outdir / CACHE_FILE).absolute()),
+        config=config,
+        force=force,
+        encrypt_password=_config_password(config),
+        password=password,
+        ocr_lang=None if no_ocr else ocr_lang,
+        limits=Limits.parse(limit or []),
+    )
     with console.batch_progress(len(todo), quiet or json_out) as advance:
-        done = run_batch(todo, settings, workers=workers or os.cpu_count() or 1,
-                         scheduler=cluster,
-                         on_result=functools.partial(_job_done, advance, json_out))  # fmt: skip
+        done = run_batch(
+            todo,
+            settings,
+            workers=workers or os.cpu_count() or 1,
+            scheduler=cluster,
+            on_result=functools.partial(_job_done, advance, json_out),
+        )
     _batch_done(done, json_out=json_out, quiet=quiet, strict=strict)
 
 
@@ -894,9 +926,10 @@ def _jobs(source: Path) -> list[Any]:
 
     every = read_jobs(source)
     if not every:
-        raise errors.UsageError(f"{source}: no patients to build",
-                                "give a folder of patient folders, or a manifest with one row"
-                                " per patient")  # fmt: skip
+        raise errors.UsageError(
+            f"{source}: no patients to build",
+            "give a folder of patient folders, or a manifest with one row per patient",
+        )
     return every
 
 

@@ -39,11 +39,20 @@ class Config:
 
 
 _KEYS: dict[str, type] = {
-    "template": str, "date_order": str, "condition": str, "encrypt_env": str,
-    "output_pattern": str, "order": str, "profile": str, "bundle": bool,
-}  # fmt: skip
-_CHOICES = {"date_order": [o.value for o in DateOrder], "order": ["sections", "date"],
-            "profile": ["full", "reports"]}  # fmt: skip
+    "template": str,
+    "date_order": str,
+    "condition": str,
+    "encrypt_env": str,
+    "output_pattern": str,
+    "order": str,
+    "profile": str,
+    "bundle": bool,
+}
+_CHOICES = {
+    "date_order": [o.value for o in DateOrder],
+    "order": ["sections", "date"],
+    "profile": ["full", "reports"],
+}
 
 
 def load_config(path: Path | None) -> Config:
@@ -115,23 +124,37 @@ def resolve(
     """
     from recordpack.patient import resolve_patient
 
-    patient = resolve_patient(folder, flags.patient_file, name=flags.name, dob=flags.dob,
-                              condition=flags.condition, questions=flags.questions,
-                              default_condition=config.condition)  # fmt: skip
+    patient = resolve_patient(
+        folder,
+        flags.patient_file,
+        name=flags.name,
+        dob=flags.dob,
+        condition=flags.condition,
+        questions=flags.questions,
+        default_condition=config.condition,
+    )
     named = output_name(config.output_pattern, folder, patient, flags.consult_date)
     output = flags.output or outdir / f"{named}.pdf"
     bundle = config.bundle if flags.bundle is None else flags.bundle
     profile = flags.profile or (Profile(config.profile) if config.profile else None)
     return BuildOptions(
-        output=output, patient=patient, read=read,
+        output=output,
+        patient=patient,
+        read=read,
         checklist=str(flags.checklist_file) if flags.checklist_file else patient.condition or None,
-        consult_date=flags.consult_date, order=flags.order or Order(config.order),
+        consult_date=flags.consult_date,
+        order=flags.order or Order(config.order),
         template_dir=_templates(flags.template, config),
-        encrypt_password=flags.encrypt_password, attach_originals=flags.attach_originals,
+        encrypt_password=flags.encrypt_password,
+        attach_originals=flags.attach_originals,
         bundle=output.with_suffix(".zip") if bundle is True else bundle or None,
-        fhir=flags.fhir, iso=flags.iso, profile=profile, allow_inside=flags.allow_inside,
-        force=flags.force, paper=flags.paper,
-    )  # fmt: skip
+        fhir=flags.fhir,
+        iso=flags.iso,
+        profile=profile,
+        allow_inside=flags.allow_inside,
+        force=flags.force,
+        paper=flags.paper,
+    )
 
 
 def output_name(pattern: str, folder: Path, patient: Patient, consult: dt.date | None) -> str:

@@ -76,9 +76,14 @@ def scan_progress(quiet: bool) -> Iterator[ProgressCallback]:
 def batch_progress(total: int, quiet: bool) -> Iterator[Callable[[JobResult], None]]:
     """A bar with the time left, on a terminal only; advanced once per finished patient."""
     bar = Progress(
-        TextColumn("packets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=True, disable=quiet or not err.is_terminal,
-    )  # fmt: skip
+        TextColumn("packets"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
     task = bar.add_task("batch", total=total)
     bar.start()
     try:
@@ -243,11 +248,16 @@ def print_requests(plan: RequestPlan, written: list[Path]) -> None:
         err.print(Text(f"letter to {shown(letter.provider.name)}: {labels}"))
     pdfs = [p for p in written if p.suffix == ".pdf"]
     many = "letter" if len(pdfs) == 1 else "letters"
-    err.print(Text(f"wrote {len(pdfs)} {many} (PDF and text) to {pdfs[0].parent}" if pdfs
-                   else "no letters to write: no provider holds a missing item"))  # fmt: skip
+    err.print(
+        Text(
+            f"wrote {len(pdfs)} {many} (PDF and text) to {pdfs[0].parent}"
+            if pdfs
+            else "no letters to write: no provider holds a missing item"
+        )
+    )
     for r in plan.unassigned:
         err.print(Text(f"no provider holds '{r.item.label}': {r.item.ask}", style="yellow"))
-        err.print(Text(f"  add \"{r.item.id}\" to a provider's holds = [...] in patient.toml"))
+        err.print(Text(f'  add "{r.item.id}" to a provider\'s holds = [...] in patient.toml'))
 
 
 def print_findings(bundle: Path, findings: list[Finding]) -> None:
@@ -293,7 +303,8 @@ def print_build(result: BuildResult) -> None:
     report = result.check.report
     err.print(
         f"wrote {result.output}: {result.pages} pages ({result.cover_pages} cover), "
-        f"{len(result.placed)} records" + (f"; bundle {result.bundle}" if result.bundle else "")
+        f"{len(result.placed)} records"
+        + (f"; bundle {result.bundle}" if result.bundle else "")
         + (f"; FHIR {result.fhir}" if result.fhir else "")
         + (f"; ISO image {result.iso}" if result.iso else "")
     )

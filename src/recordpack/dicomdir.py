@@ -41,8 +41,14 @@ _ELEMENTS: dict[str, tuple[int, str, int]] = {
     "InstanceNumber": (0x00200013, "IS", 12),
 }
 PATIENT_KEYS = ("PatientName", "PatientID")
-STUDY_KEYS = ("StudyDate", "StudyTime", "StudyDescription", "StudyInstanceUID", "StudyID",
-              "AccessionNumber")  # fmt: skip
+STUDY_KEYS = (
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "StudyInstanceUID",
+    "StudyID",
+    "AccessionNumber",
+)
 SERIES_KEYS = ("Modality", "SeriesInstanceUID", "SeriesNumber")
 
 
@@ -103,8 +109,13 @@ def dicomdir(images: Iterable[Image]) -> bytes:
                 known = _pick(files[0].values, SERIES_KEYS, keep_empty=False)
                 se = add("SERIES", {"SeriesNumber": "0", "Modality": "OT", **known})
                 series_records.append(se)
-                level(se, [add("IMAGE", {"InstanceNumber": i.values.get("InstanceNumber") or "0"},
-                               i) for i in files])  # fmt: skip
+                level(
+                    se,
+                    [
+                        add("IMAGE", {"InstanceNumber": i.values.get("InstanceNumber") or "0"}, i)
+                        for i in files
+                    ],
+                )
             level(s, series_records)
         level(p, study_records)
     level(None, roots)
@@ -136,14 +147,16 @@ def _encode(records: list[_Record], roots: list[int]) -> bytes:
     write_file_meta_info(fp, meta, enforce_standard=True)
 
     def prefix(first: int, last: int, length: int) -> bytes:
-        return b"".join((
-            fp.getvalue(),
-            _element(0x00041130, "CS", b"RECORDPACK"),
-            _element(0x00041200, "UL", struct.pack("<I", first)),
-            _element(0x00041202, "UL", struct.pack("<I", last)),
-            _element(0x00041212, "US", struct.pack("<H", 0)),
-            struct.pack("<HH2sHI", 0x0004, 0x1220, b"SQ", 0, length),
-        ))  # fmt: skip
+        return b"".join(
+            (
+                fp.getvalue(),
+                _element(0x00041130, "CS", b"RECORDPACK"),
+                _element(0x00041200, "UL", struct.pack("<I", first)),
+                _element(0x00041202, "UL", struct.pack("<I", last)),
+                _element(0x00041212, "US", struct.pack("<H", 0)),
+                struct.pack("<HH2sHI", 0x0004, 0x1220, b"SQ", 0, length),
+            )
+        )
 
     tells = []
     position = len(prefix(0, 0, 0))

@@ -97,8 +97,9 @@ def _ref(resource_id: str) -> dict[str, str]:
 def _patient(patient: Patient, resource_id: str) -> dict[str, Any]:
     resource: dict[str, Any] = {"resourceType": "Patient", "id": resource_id}
     if patient.identifiers:
-        resource["identifier"] = [{"type": {"text": key}, "value": value}
-                                  for key, value in patient.identifiers if value]  # fmt: skip
+        resource["identifier"] = [
+            {"type": {"text": key}, "value": value} for key, value in patient.identifiers if value
+        ]
     if patient.name:
         resource["name"] = [{"text": patient.name}]
     if gender := _GENDER.get(patient.sex.strip().lower()):
@@ -134,15 +135,28 @@ def _attachment_hash(sha1: bytes) -> str:
 def _packet_reference(packet: Path, sha1: str, ids: _Ids, stamp: str) -> dict[str, Any]:
     code, display = _codes()["packet"]["code"]
     return {
-        "resourceType": "DocumentReference", "id": ids.packet, "status": "current",
-        "type": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}],
-                 "text": "Records for a second opinion"},
-        "subject": _ref(ids.patient), "date": stamp,
+        "resourceType": "DocumentReference",
+        "id": ids.packet,
+        "status": "current",
+        "type": {
+            "coding": [{"system": "http://loinc.org", "code": code, "display": display}],
+            "text": "Records for a second opinion",
+        },
+        "subject": _ref(ids.patient),
+        "date": stamp,
         "description": "The packet: a cover for the reviewing doctor, then every record",
-        "content": [{"attachment": {"contentType": "application/pdf", "url": ids.packet_name,
-                                    "title": ids.packet_name, "size": packet.stat().st_size,
-                                    "hash": sha1}}],
-    }  # fmt: skip
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "url": ids.packet_name,
+                    "title": ids.packet_name,
+                    "size": packet.stat().st_size,
+                    "hash": sha1,
+                }
+            }
+        ],
+    }
 
 
 def _document(
@@ -154,22 +168,31 @@ def _document(
         where = f"page {first}" if first == last else f"pages {first}-{last}"
         title = f"{item.title} ({where} of {ids.packet_name})"
         url = f"{ids.packet_name}#page={first}"
-        content.append({"attachment": {"contentType": "application/pdf", "url": url,
-                                       "title": title}})  # fmt: skip
+        content.append(
+            {"attachment": {"contentType": "application/pdf", "url": url, "title": title}}
+        )
     for source in item.sources:
         mime = MEDIA_TYPES.get(source.kind, "application/octet-stream")
-        attachment: dict[str, Any] = {"contentType": mime, "title": source.where,
-                                      "size": source.size}
+        attachment: dict[str, Any] = {
+            "contentType": mime,
+            "title": source.where,
+            "size": source.size,
+        }
         # changed since the scan: listed without a hash rather than with a wrong one
         with contextlib.suppress(OSError):
             attachment["hash"] = _sha1(records.read(source))
         content.append({"attachment": attachment})
     resource: dict[str, Any] = {
-        "resourceType": "DocumentReference", "id": ids.item(item), "status": "current",
-        "type": _type(item.category.value), "category": [{"text": item.category.value}],
-        "subject": _ref(ids.patient), "date": stamp, "description": item.title,
+        "resourceType": "DocumentReference",
+        "id": ids.item(item),
+        "status": "current",
+        "type": _type(item.category.value),
+        "category": [{"text": item.category.value}],
+        "subject": _ref(ids.patient),
+        "date": stamp,
+        "description": item.title,
         "content": content,
-    }  # fmt: skip
+    }
     if item.date and not item.file_dated:
         resource["context"] = {"period": {"start": item.date.isoformat()}}
     return resource
@@ -194,12 +217,16 @@ def _imaging_study(item: Item, ids: _Ids) -> dict[str, Any]:
         series.append(entry)
     modalities = sorted({s.modality for s in study.series if s.modality})
     resource: dict[str, Any] = {
-        "resourceType": "ImagingStudy", "id": ids.item(item), "status": "available",
+        "resourceType": "ImagingStudy",
+        "id": ids.item(item),
+        "status": "available",
         "subject": _ref(ids.patient),
         "modality": [{"system": _DCM, "code": m} for m in modalities],
-        "numberOfSeries": len(series), "numberOfInstances": study.images,
-        "description": item.title, "series": series,
-    }  # fmt: skip
+        "numberOfSeries": len(series),
+        "numberOfInstances": study.images,
+        "description": item.title,
+        "series": series,
+    }
     if study.uid:
         resource["identifier"] = [{"system": "urn:dicom:uid", "value": f"urn:oid:{study.uid}"}]
     if item.date:
@@ -221,9 +248,11 @@ def _composition(packet: Packet, ids: _Ids, stamp: str) -> dict[str, Any]:
     sections = []
     if patient.questions:
         sections.append(_section("The question for the second opinion", patient.questions))
-    statuses = [f"{r.item.label}: {r.status.value}"
-                + ("" if r.status is Status.PRESENT else f" ({r.reason})")
-                for r in report.results]  # fmt: skip
+    statuses = [
+        f"{r.item.label}: {r.status.value}"
+        + ("" if r.status is Status.PRESENT else f" ({r.reason})")
+        for r in report.results
+    ]
     sections.append(_section(f"Checklist: {report.checklist.title}", statuses))
     lines = []
     for item in timeline.items:
@@ -239,12 +268,16 @@ def _composition(packet: Packet, ids: _Ids, stamp: str) -> dict[str, Any]:
         sections.append(_section("Files not included", left_out))
     title = f"Records for a second opinion: {report.checklist.title}"
     return {
-        "resourceType": "Composition", "id": ids.composition, "status": "final",
+        "resourceType": "Composition",
+        "id": ids.composition,
+        "status": "final",
         "type": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]},
-        "subject": _ref(ids.patient), "date": stamp,
-        "author": [{"display": f"recordpack {__version__}"}], "title": title,
+        "subject": _ref(ids.patient),
+        "date": stamp,
+        "author": [{"display": f"recordpack {__version__}"}],
+        "title": title,
         "section": sections,
-    }  # fmt: skip
+    }
 
 
 def _section(title: str, lines: Sequence[str]) -> dict[str, Any]:

@@ -22,8 +22,13 @@ def write_iso(folder: Path, target: Path, *, label: str = "RECORDS") -> None:
     """Master ``folder`` (a bundle) into the ISO image ``target``."""
     iso = pycdlib.PyCdlib()
     volume = _NOT_D.sub("_", f"{label}_{today():%Y%m%d}".upper())[:32]
-    iso.new(interchange_level=1, vol_ident=volume, joliet=3, rock_ridge="1.09",
-            app_ident_str="recordpack")  # fmt: skip
+    iso.new(
+        interchange_level=1,
+        vol_ident=volume,
+        joliet=3,
+        rock_ridge="1.09",
+        app_ident_str="recordpack",
+    )
     _add(iso, folder, "", "")
     with target.open("r+b") as out:  # reserved owner-only by the caller
         iso.write_fp(out)
@@ -37,8 +42,9 @@ def _add(iso: pycdlib.PyCdlib, folder: Path, iso_dir: str, joliet_dir: str) -> N
         joliet = f"{joliet_dir}/{long_name}"
         if path.is_dir():
             name = _unique(_NOT_D.sub("_", path.name.upper())[:8] or "DIR", taken)
-            iso.add_directory(f"{iso_dir}/{name}", rr_name=path.name, joliet_path=joliet,
-                              file_mode=0o040555)  # fmt: skip
+            iso.add_directory(
+                f"{iso_dir}/{name}", rr_name=path.name, joliet_path=joliet, file_mode=0o040555
+            )
             _add(iso, path, f"{iso_dir}/{name}", joliet)
         elif path.is_file():
             stem, _, suffix = path.name.upper().rpartition(".")
@@ -47,8 +53,13 @@ def _add(iso: pycdlib.PyCdlib, folder: Path, iso_dir: str, joliet_dir: str) -> N
             name = name if "." in name else f"{name}."  # a file's identifier always has a dot
             # by name: pycdlib opens each file only while writing it (an XL bundle holds more
             # files than a process may keep open)
-            iso.add_file(str(path), f"{iso_dir}/{name};1", rr_name=path.name,
-                         joliet_path=joliet, file_mode=0o100444)  # read-only on the disc
+            iso.add_file(
+                str(path),
+                f"{iso_dir}/{name};1",
+                rr_name=path.name,
+                joliet_path=joliet,
+                file_mode=0o100444,
+            )  # read-only on the disc
 
 
 def _unique(stem: str, taken: set[str], suffix: str = "") -> str:

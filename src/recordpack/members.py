@@ -17,8 +17,13 @@ from typing import Any
 MAX_RESOURCES = 5000  # a bundle with more entries is read up to this many
 MAX_ATTACHED = 64 * 1024 * 1024  # bytes of one attached file (base64 decoded)
 REPORTS = ("Composition", "DiagnosticReport", "DocumentReference")
-FILES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/jpg": ".jpg",
-         "image/png": ".png", "image/tiff": ".tif"}  # fmt: skip
+FILES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/png": ".png",
+    "image/tiff": ".tif",
+}
 
 
 def looks_like_fhir(head: bytes) -> bool:

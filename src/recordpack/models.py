@@ -23,9 +23,15 @@ class Kind(StrEnum):
 
 
 IMAGE_KINDS = frozenset({Kind.JPEG, Kind.PNG, Kind.TIFF, Kind.HEIC})
-MEDIA_TYPES = {Kind.PDF: "application/pdf", Kind.JPEG: "image/jpeg", Kind.PNG: "image/png",
-               Kind.TIFF: "image/tiff", Kind.HEIC: "image/heic", Kind.TEXT: "text/plain",
-               Kind.DICOM: "application/dicom"}  # fmt: skip
+MEDIA_TYPES = {
+    Kind.PDF: "application/pdf",
+    Kind.JPEG: "image/jpeg",
+    Kind.PNG: "image/png",
+    Kind.TIFF: "image/tiff",
+    Kind.HEIC: "image/heic",
+    Kind.TEXT: "text/plain",
+    Kind.DICOM: "application/dicom",
+}
 # Dates a file carries about itself (made, downloaded, photographed), not about the care:
 # dates that say when a file was made, not when care happened
 FILE_DATE_SOURCES = (

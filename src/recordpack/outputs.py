@@ -192,8 +192,10 @@ def open_private(path: Path) -> BinaryIO:
 def check_packet_path(path: Path) -> None:
     """The packet is a file: refuse a folder, and ``-`` (a PDF is not for a terminal or a pipe)."""
     if str(path) == "-":
-        raise UsageError("-o -: the packet is a PDF file, not text for the terminal",
-                         "give a file name, e.g. -o packet.pdf")  # fmt: skip
+        raise UsageError(
+            "-o -: the packet is a PDF file, not text for the terminal",
+            "give a file name, e.g. -o packet.pdf",
+        )
     if path.is_dir():
         raise UsageError(
             f"{path}: is a folder", f"give the packet a file name, e.g. -o {path / 'packet.pdf'}"
@@ -235,12 +237,16 @@ def check_targets(
     for what, path in chosen.items():
         real = path.resolve()
         if source.is_relative_to(real):
-            raise OutputError(f"{path}: the {what} would replace the records folder {records}",
-                              f"give the {what} a path outside the records folder")  # fmt: skip
+            raise OutputError(
+                f"{path}: the {what} would replace the records folder {records}",
+                f"give the {what} a path outside the records folder",
+            )
         for other, there in chosen.items():
             if other != what and there.resolve().is_relative_to(real):
-                raise OutputError(f"{path}: the {what} would replace the {other} {there}",
-                                  "give each output a place of its own")  # fmt: skip
+                raise OutputError(
+                    f"{path}: the {what} would replace the {other} {there}",
+                    "give each output a place of its own",
+                )
         if not (path.exists() or path.is_symlink()):
             continue
         why = _not_ours(what, path, password)
@@ -333,8 +339,14 @@ _BUNDLE_FILES = re.compile(
     r"packet\.pdf|DICOMDIR|INDEX\.HTM|README\.TXT|manifest\.json"
     r"|IHE_XDM/SUBSET01/(METADATA\.XML|DOC\d{5}\.[A-Z0-9]{1,3})"
 )
-_RECOGNISED = {"packet": _our_packet, "bundle": _our_bundle, "zip": _our_zip, "fhir": _our_fhir,
-               "iso": _our_iso, "letters": _our_letters}  # fmt: skip
+_RECOGNISED = {
+    "packet": _our_packet,
+    "bundle": _our_bundle,
+    "zip": _our_zip,
+    "fhir": _our_fhir,
+    "iso": _our_iso,
+    "letters": _our_letters,
+}
 
 
 def _generator(manifest: bytes) -> set[str] | None:

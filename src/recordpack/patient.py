@@ -13,11 +13,36 @@ from recordpack.errors import RuleDataError
 from recordpack.rules import check_keys, read_toml
 
 PATIENT_FILE = "patient.toml"  # may live in the records folder; it is read, never a record
-_KEYS = ("name", "dob", "sex", "identifiers", "condition", "consult_date", "questions", "treating",
-         "referring", "medications", "allergies", "history", "physical", "address", "phone",
-         "email", "provider", "request")  # fmt: skip
-_PHYSICAL_KEYS = ("what", "item", "from", "accession", "requested", "shipped", "received",
-                  "tracking")  # fmt: skip
+_KEYS = (
+    "name",
+    "dob",
+    "sex",
+    "identifiers",
+    "condition",
+    "consult_date",
+    "questions",
+    "treating",
+    "referring",
+    "medications",
+    "allergies",
+    "history",
+    "physical",
+    "address",
+    "phone",
+    "email",
+    "provider",
+    "request",
+)
+_PHYSICAL_KEYS = (
+    "what",
+    "item",
+    "from",
+    "accession",
+    "requested",
+    "shipped",
+    "received",
+    "tracking",
+)
 _PROVIDER_KEYS = ("name", "department", "address", "fax", "email", "phone", "holds")
 _REQUEST_KEYS = ("provider", "sent", "jurisdiction", "received", "items")
 

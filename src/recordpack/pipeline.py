@@ -104,29 +104,76 @@ def build_packet(
     profile = options.profile or _default_profile(timeline)
     layout = lay_out(ctx, timeline, check, options, profile)
     clock.lap("pages")  # documents read back, studies, text and the cover drawn
-    bundle = None
     with Staging() as staging:  # the packet and its bundle appear together or not at all
         target = staging.reserve(options.output)
         assembled = _assemble(ctx, layout, timeline, check, options, target)
         clock.lap("assembly")
         placed = _placed(layout, assembled)
         ctx.problems.extend(_unstamped(placed, assembled.unstamped))
-        packet = Packet(target, options.output.name, timeline, placed, check, options.patient,
-                        profile, tuple(ctx.problems), ctx.records)  # fmt: skip
-        if options.bundle or options.iso:
-            bundle = write_bundle(packet, options.bundle, staging=staging, iso=options.iso,
-                                  progress=ctx.report, workers=ctx.options.workers)  # fmt: skip
-        if options.fhir:
-            document = json.dumps(fhir_document(packet), indent=1, ensure_ascii=False)
-            staging.file(options.fhir, document.encode())
+        packet = Packet(
+            target,
+            options.output.name,
+            timeline,
+            placed,
+            check,
+            options.patient,
+            profile,
+            tuple(ctx.problems),
+            ctx.records,
+        )
+        bundle = _write_outputs(ctx, packet, options, staging)
         staging.commit()
     if bundle and options.encrypt_password:
         ctx.problems.append(_unencrypted_bundle(bundle))
     clock.lap("write")
-    front = sum(p.pages for p in layout.front)
-    return BuildResult(options.output, bundle, assembled.total_pages, front, placed,
-                       tuple(ctx.problems), check, timeline, assembled.active_content_removed,
-                       clock.laps, options.fhir, options.iso)  # fmt: skip
+    return _result(ctx, options, check, timeline, layout, assembled, placed, bundle, clock)
+
+
+def _result(
+    ctx: Context,
+    options: BuildOptions,
+    check: CheckResult,
+    timeline: Timeline,
+    layout: Layout,
+    assembled: Assembled,
+    placed: tuple[PlacedItem, ...],
+    bundle: Path | None,
+    clock: _Stopwatch,
+) -> BuildResult:
+    return BuildResult(
+        options.output,
+        bundle,
+        assembled.total_pages,
+        sum(p.pages for p in layout.front),
+        placed,
+        tuple(ctx.problems),
+        check,
+        timeline,
+        assembled.active_content_removed,
+        clock.laps,
+        options.fhir,
+        options.iso,
+    )
+
+
+def _write_outputs(
+    ctx: Context, packet: Packet, options: BuildOptions, staging: Staging
+) -> Path | None:
+    """The bundle (and its ISO image) and the FHIR document, staged beside the packet."""
+    bundle = None
+    if options.bundle or options.iso:
+        bundle = write_bundle(
+            packet,
+            options.bundle,
+            staging=staging,
+            iso=options.iso,
+            progress=ctx.report,
+            workers=ctx.options.workers,
+        )
+    if options.fhir:
+        document = json.dumps(fhir_document(packet), indent=1, ensure_ascii=False)
+        staging.file(options.fhir, document.encode())
+    return bundle
 
 
 def _placed(layout: Layout, assembled: Assembled) -> tuple[PlacedItem, ...]:
@@ -141,10 +188,19 @@ def _placed(layout: Layout, assembled: Assembled) -> tuple[PlacedItem, ...]:
 def _check_outputs(folder: Path, options: BuildOptions) -> None:
     """Refuse, before any work, outputs that would replace what recordpack did not write."""
     check_packet_path(options.output)
-    outputs = {"packet": options.output, "bundle": options.bundle, "fhir": options.fhir,
-               "iso": options.iso}  # fmt: skip
-    check_targets(folder, outputs, allow_inside=options.allow_inside, force=options.force,
-                  password=options.encrypt_password)  # fmt: skip
+    outputs = {
+        "packet": options.output,
+        "bundle": options.bundle,
+        "fhir": options.fhir,
+        "iso": options.iso,
+    }
+    check_targets(
+        folder,
+        outputs,
+        allow_inside=options.allow_inside,
+        force=options.force,
+        password=options.encrypt_password,
+    )
 
 
 def _assemble(
@@ -176,11 +232,12 @@ def _assemble(
 def _unencrypted_bundle(bundle: Path) -> Problem:
     """--encrypt protects the PDF; the bundle beside it is not encrypted, and must say so."""
     return Problem(
-        str(bundle), Severity.WARNING,
+        str(bundle),
+        Severity.WARNING,
         "the bundle is not encrypted: its README, INDEX.HTM, manifest and images name the"
         " patient and the documents (only packet.pdf inside it is)",
         "send the bundle over a secure channel (the portal, an encrypted drive), not by e-mail",
-    )  # fmt: skip
+    )
 
 
 def _unstamped(placed: tuple[PlacedItem, ...], pages: tuple[int, ...]) -> list[Problem]:
@@ -189,12 +246,16 @@ def _unstamped(placed: tuple[PlacedItem, ...], pages: tuple[int, ...]) -> list[P
     for done in placed:
         if missed := [n for n in pages if done.first_page <= n <= done.last_page]:
             source = done.item.sources[0].display if done.item.sources else f"#{done.item.index}"
-            notes.append(Problem(
-                source, Severity.WARNING,
-                f"page {', '.join(map(str, missed))} of the packet (#{done.item.index}) has a"
-                " damaged page description: placed as it is, without its stamp and page number",
-                "check that page in the packet; ask the sender for a new copy if it is unreadable",
-            ))  # fmt: skip
+            notes.append(
+                Problem(
+                    source,
+                    Severity.WARNING,
+                    f"page {', '.join(map(str, missed))} of the packet (#{done.item.index}) has a"
+                    " damaged page description: placed as it is, without its stamp and page number",
+                    "check that page in the packet; "
+                    "ask the sender for a new copy if it is unreadable",
+                )
+            )
     return notes
 
 

@@ -144,7 +144,7 @@ def _require_address(provider: Provider) -> None:
     if not (provider.address or provider.fax or provider.email):
         raise RecordpackError(
             f"provider '{provider.name}' has no address, fax or e-mail to send a letter to",
-            "add address = \"…\" (or fax, email) to its [[provider]] table in patient.toml",
+            'add address = "…" (or fax, email) to its [[provider]] table in patient.toml',
         )
 
 
@@ -192,9 +192,14 @@ def write_letters(
         work = staging.folder(folder)
         for number, letter in enumerate(plan.letters, start=1):
             context = {
-                "patient": patient, "provider": letter.provider, "wanted": letter.wanted,
-                "law": law, "today": today, "due": law.due(today), "send_to": send_to,
-            }  # fmt: skip
+                "patient": patient,
+                "provider": letter.provider,
+                "wanted": letter.wanted,
+                "law": law,
+                "today": today,
+                "due": law.due(today),
+                "send_to": send_to,
+            }
             stem = f"{number:02d}-{_slug(letter.provider.name)}"
             text = render_html("request.txt.j2", template_dir, **context)
             (work / f"{stem}.txt").write_text(text.rstrip("\n") + "\n", encoding="utf-8")

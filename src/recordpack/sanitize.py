@@ -27,8 +27,17 @@ _SAFE_ACTIONS = {"goto"}  # a jump within this document
 _ACTION_KEYS = {"/A", "/PA", "/Next", "/OpenAction"}  # entries whose value is an action
 _CARRYING = {"fileattachment", "richmedia", "sound", "movie", "screen", "3d"}
 _CONTENT_TYPES = {"embeddedfile", "3d", "richmediacontent", "sound", "movie"}
-_DROPPED_KEYS = {"/AA", "/JS", "/EF", "/EmbeddedFiles", "/JavaScript", "/PieceInfo",
-                 "/RichMediaContent", "/3DD", "/XFA"}  # fmt: skip
+_DROPPED_KEYS = {
+    "/AA",
+    "/JS",
+    "/EF",
+    "/EmbeddedFiles",
+    "/JavaScript",
+    "/PieceInfo",
+    "/RichMediaContent",
+    "/3DD",
+    "/XFA",
+}
 
 
 def remove_active_content(pdf: Pdf) -> int:

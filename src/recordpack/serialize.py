@@ -90,8 +90,11 @@ def document_facts(item: Item) -> dict[str, Any]:
     if item.encapsulated:
         facts["encapsulated"] = "pdf"
     if item.ocr:
-        facts["ocr"] = {"pages": item.ocr.pages, "confidence": item.ocr.confidence,
-                        "lang": item.ocr.lang}  # fmt: skip
+        facts["ocr"] = {
+            "pages": item.ocr.pages,
+            "confidence": item.ocr.confidence,
+            "lang": item.ocr.lang,
+        }
     return facts
 
 
@@ -106,11 +109,16 @@ def study_facts(study: Study) -> dict[str, Any]:
         "images": study.images,
         "frames": study.frames,
         "series": [
-            {"number": s.number, "modality": s.modality, "description": s.description,
-             "body_part": s.body_part, "images": s.images}
+            {
+                "number": s.number,
+                "modality": s.modality,
+                "description": s.description,
+                "body_part": s.body_part,
+                "images": s.images,
+            }
             for s in study.series
         ],
-    }  # fmt: skip
+    }
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
@@ -272,17 +280,19 @@ def build_dict(result: BuildResult) -> dict[str, Any]:
         "problems": [problem_dict(p) for p in result.problems],
         "active_content_removed": result.active_content_removed,
         "seconds": result.seconds,
-        "checklist": report_dict(
-            check.report, check.mismatches, check.translation, check.requests
-        ),
+        "checklist": report_dict(check.report, check.mismatches, check.translation, check.requests),
     }
 
 
 def job_dict(result: JobResult) -> dict[str, Any]:
     """One JSON line of ``batch --json``: a built, unchanged or failed patient."""
     if result.status == "failed":
-        return {"job": result.job, "status": result.status, "error": result.error,
-                "seconds": result.seconds}  # fmt: skip
+        return {
+            "job": result.job,
+            "status": result.status,
+            "error": result.error,
+            "seconds": result.seconds,
+        }
     return {
         "job": result.job,
         "status": result.status,

@@ -39,14 +39,22 @@ class Records:
             data = (self.root / source.path).read_bytes()
         else:
             parts = source.archive.split("!")  # '!' joins the levels, and may be in a name
-            outer = next((k for k in range(1, len(parts) + 1)
-                          if (self.root / "!".join(parts[:k])).is_file()), 1)  # fmt: skip
+            outer = next(
+                (
+                    k
+                    for k in range(1, len(parts) + 1)
+                    if (self.root / "!".join(parts[:k])).is_file()
+                ),
+                1,
+            )
             archive: Path | io.BytesIO = self.root / "!".join(parts[:outer])
             nested = parts[outer:]
             while nested:  # each zip inside: the shortest run of parts that names a member
                 with _opened(archive) as zf:
-                    take = next((k for k in range(1, len(nested) + 1)
-                                 if _info(zf, "!".join(nested[:k]))), len(nested))  # fmt: skip
+                    take = next(
+                        (k for k in range(1, len(nested) + 1) if _info(zf, "!".join(nested[:k]))),
+                        len(nested),
+                    )
                     archive = io.BytesIO(_read(zf, "!".join(nested[:take])))
                 nested = nested[take:]
             data = _member(archive, source.path)

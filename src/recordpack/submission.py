@@ -50,8 +50,14 @@ _IDENTIFIER = {
 }
 _LOINC = "2.16.840.1.113883.6.1"
 _FORMAT = {Kind.PDF: "urn:ihe:iti:xds-sd:pdf:2008", Kind.TEXT: "urn:ihe:iti:xds-sd:text:2008"}
-_EXTENSION = {Kind.PDF: "PDF", Kind.JPEG: "JPG", Kind.PNG: "PNG", Kind.TIFF: "TIF",
-              Kind.HEIC: "HEI", Kind.TEXT: "TXT"}  # fmt: skip
+_EXTENSION = {
+    Kind.PDF: "PDF",
+    Kind.JPEG: "JPG",
+    Kind.PNG: "PNG",
+    Kind.TIFF: "TIF",
+    Kind.HEIC: "HEI",
+    Kind.TEXT: "TXT",
+}
 _NAMESPACE = uuid.UUID("0b6f1f7e-8f0a-5b7e-a3c2-52d1c6a0e9b3")
 
 
@@ -89,8 +95,9 @@ def write_submission(
     folder.mkdir(parents=True, mode=0o700)
     (work / "IHE_XDM").chmod(0o700)
     copy_private(work / "packet.pdf", folder / "DOC00001.PDF")
-    documents = [_describe(folder / "DOC00001.PDF", "Records for a second opinion", Kind.PDF,
-                           "packet", None)]  # fmt: skip
+    documents = [
+        _describe(folder / "DOC00001.PDF", "Records for a second opinion", Kind.PDF, "packet", None)
+    ]
     if originals:
         seen: set[str] = set()  # identical files (same SHA-256) travel once
         for item in (i for i in items if i.study is None):
@@ -101,8 +108,11 @@ def write_submission(
                 name = f"DOC{len(documents) + 1:05d}.{_EXTENSION.get(source.kind, 'BIN')}"
                 _copy_original(records, source, folder / name)
                 service = None if item.file_dated else item.date
-                documents.append(_describe(folder / name, item.title, source.kind,
-                                           item.category.value, service, source))  # fmt: skip
+                documents.append(
+                    _describe(
+                        folder / name, item.title, source.kind, item.category.value, service, source
+                    )
+                )
     with open_private(folder / "METADATA.XML") as out:
         out.writelines(metadata(documents, patient, created))
     return documents
@@ -138,8 +148,17 @@ def _describe(
             sha1.update(chunk)
             sha256.update(chunk)
     size = path.stat().st_size
-    return Document(path.name, title, kind, category, service, size, sha1.hexdigest(), source,
-                    sha256.hexdigest())  # fmt: skip
+    return Document(
+        path.name,
+        title,
+        kind,
+        category,
+        service,
+        size,
+        sha1.hexdigest(),
+        source,
+        sha256.hexdigest(),
+    )
 
 
 def metadata(
@@ -152,31 +171,45 @@ def metadata(
     """
     ET.register_namespace("rim", _RIM)
     ET.register_namespace("lcm", _LCM)
-    yield (f'<?xml version="1.0" encoding="UTF-8"?>\n<lcm:SubmitObjectsRequest xmlns:lcm="{_LCM}"'
-           f' xmlns:rim="{_RIM}">\n<rim:RegistryObjectList>\n').encode()  # fmt: skip
+    yield (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<lcm:SubmitObjectsRequest xmlns:lcm="{_LCM}"'
+        f' xmlns:rim="{_RIM}">\n<rim:RegistryObjectList>\n'
+    ).encode()
     seed = "".join(d.sha1 for d in documents)
     patient_id = _patient_id(patient)
     when = created.strftime("%Y%m%d%H%M%S")
     set_id = _uuid(seed, "set")
-    package = ET.Element(f"{{{_RIM}}}RegistryPackage", id=set_id, objectType="urn:oasis:names:"
-                         "tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage")  # fmt: skip
+    package = ET.Element(
+        f"{{{_RIM}}}RegistryPackage",
+        id=set_id,
+        objectType="urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage",
+    )
     _slot(package, "submissionTime", when)
     _name(package, "Records for a second opinion")
-    _element(package, "Classification", id=_uuid(seed, "set-node"), classifiedObject=set_id,
-             classificationNode=_SUBMISSION_SET)  # fmt: skip
+    _element(
+        package,
+        "Classification",
+        id=_uuid(seed, "set-node"),
+        classifiedObject=set_id,
+        classificationNode=_SUBMISSION_SET,
+    )
     _code(package, "content", set_id, "60591-5", "Patient summary Document", _LOINC)
     _identifier(package, "set.uniqueId", set_id, _oid(seed, "set"), "XDSSubmissionSet.uniqueId")
-    _identifier(package, "set.sourceId", set_id, _oid("recordpack", "source"),
-                "XDSSubmissionSet.sourceId")  # fmt: skip
+    _identifier(
+        package, "set.sourceId", set_id, _oid("recordpack", "source"), "XDSSubmissionSet.sourceId"
+    )
     _identifier(package, "set.patientId", set_id, patient_id, "XDSSubmissionSet.patientId")
     yield _piece(package)
     for number, document in enumerate(documents, start=1):
         entry_id = _uuid(seed, f"doc{number}")
         yield _piece(_entry(document, entry_id, patient, patient_id, when, seed))
-        association = ET.Element(f"{{{_RIM}}}Association", id=_uuid(seed, f"assoc{number}"),
-                                 associationType="urn:oasis:names:tc:ebxml-regrep:"
-                                 "AssociationType:HasMember", sourceObject=set_id,
-                                 targetObject=entry_id)  # fmt: skip
+        association = ET.Element(
+            f"{{{_RIM}}}Association",
+            id=_uuid(seed, f"assoc{number}"),
+            associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember",
+            sourceObject=set_id,
+            targetObject=entry_id,
+        )
         _slot(association, "SubmissionSetStatus", "Original")
         yield _piece(association)
     yield b"</rim:RegistryObjectList>\n</lcm:SubmitObjectsRequest>\n"
@@ -197,8 +230,9 @@ def _entry(
     seed: str,
 ) -> ET.Element:
     mime = MEDIA_TYPES.get(document.kind, "application/octet-stream")
-    entry = ET.Element(f"{{{_RIM}}}ExtrinsicObject", id=entry_id, objectType=_DOCUMENT_ENTRY,
-                       mimeType=mime)  # fmt: skip
+    entry = ET.Element(
+        f"{{{_RIM}}}ExtrinsicObject", id=entry_id, objectType=_DOCUMENT_ENTRY, mimeType=mime
+    )
     _slot(entry, "creationTime", when)
     _slot(entry, "hash", document.sha1)
     _slot(entry, "size", str(document.size))
@@ -218,8 +252,9 @@ def _entry(
     _code(entry, "facility", entry_id, "OF", "Outpatient facility", "2.16.840.1.113883.5.10588")
     _code(entry, "practice", entry_id, "394802001", "General medicine", "2.16.840.1.113883.6.96")
     _identifier(entry, "entry.patientId", entry_id, patient_id, "XDSDocumentEntry.patientId")
-    _identifier(entry, "entry.uniqueId", entry_id, _oid(seed, entry_id),
-                "XDSDocumentEntry.uniqueId")  # fmt: skip
+    _identifier(
+        entry, "entry.uniqueId", entry_id, _oid(seed, entry_id), "XDSDocumentEntry.uniqueId"
+    )
     return entry
 
 
@@ -241,16 +276,27 @@ def _name(parent: ET.Element, text: str) -> None:
 def _code(
     parent: ET.Element, scheme: str, owner: str, code: str, display: str, system: str
 ) -> None:
-    found = _element(parent, "Classification", id=_uuid(owner, scheme),
-                     classificationScheme=_SCHEME[scheme], classifiedObject=owner,
-                     nodeRepresentation=code)  # fmt: skip
+    found = _element(
+        parent,
+        "Classification",
+        id=_uuid(owner, scheme),
+        classificationScheme=_SCHEME[scheme],
+        classifiedObject=owner,
+        nodeRepresentation=code,
+    )
     _slot(found, "codingScheme", system)
     _name(found, display)
 
 
 def _identifier(parent: ET.Element, kind: str, owner: str, value: str, label: str) -> None:
-    found = _element(parent, "ExternalIdentifier", id=_uuid(owner, kind), value=value,
-                     identificationScheme=_IDENTIFIER[kind], registryObject=owner)  # fmt: skip
+    found = _element(
+        parent,
+        "ExternalIdentifier",
+        id=_uuid(owner, kind),
+        value=value,
+        identificationScheme=_IDENTIFIER[kind],
+        registryObject=owner,
+    )
     _name(found, label)
 
 

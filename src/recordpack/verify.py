@@ -71,8 +71,9 @@ class _Medium:
                 entry = Path(folder, name)
                 relative = entry.relative_to(root).as_posix()
                 if entry.is_symlink():
-                    self.unread.append(Finding(Severity.WARNING, relative,
-                                               "a link: not followed, not checked"))  # fmt: skip
+                    self.unread.append(
+                        Finding(Severity.WARNING, relative, "a link: not followed, not checked")
+                    )
                 elif name in files and stat.S_ISREG(entry.lstat().st_mode):
                     names.append(relative)
         return sorted(names)
@@ -98,10 +99,14 @@ class _Medium:
 
         self.iso = pycdlib.PyCdlib()
         self.iso.open(str(path))
-        self.facade = (self.iso.get_joliet_facade() if self.iso.has_joliet()
-                       else self.iso.get_iso9660_facade())  # fmt: skip
-        names = [posixpath.join(folder, name).lstrip("/")
-                 for folder, _, files in self.facade.walk("/") for name in files]  # fmt: skip
+        self.facade = (
+            self.iso.get_joliet_facade() if self.iso.has_joliet() else self.iso.get_iso9660_facade()
+        )
+        names = [
+            posixpath.join(folder, name).lstrip("/")
+            for folder, _, files in self.facade.walk("/")
+            for name in files
+        ]
         self.iso_names = {_plain(n): n for n in names}
         return sorted(self.iso_names)
 
@@ -137,8 +142,14 @@ class _Medium:
     def _unreadable(self, name: str, exc: Exception) -> None:
         if name not in self._unreadable_names:  # once a file, however often it is read
             self._unreadable_names.add(name)
-            self.unread.append(Finding(Severity.ERROR, name, f"cannot be read ({_why(exc)}): "
-                                       "damaged, encrypted or compressed in an unknown way"))
+            self.unread.append(
+                Finding(
+                    Severity.ERROR,
+                    name,
+                    f"cannot be read ({_why(exc)}): "
+                    "damaged, encrypted or compressed in an unknown way",
+                )
+            )
 
 
 def _why(exc: BaseException) -> str:
@@ -155,10 +166,20 @@ def verify_bundle(path: Path) -> list[Finding]:
     try:
         medium = _Medium(path)
     except Exception as exc:  # a damaged zip or disc image is a finding, not a crash
-        return [Finding(Severity.ERROR, str(path), "cannot be opened as a folder, zip or ISO "
-                        f"image ({type(exc).__name__}: {exc})")]  # fmt: skip
-    findings = [*_root(medium), *_programs(medium), *_dicomdir(medium), *_xdm(medium),
-                *_manifest(medium)]  # fmt: skip
+        return [
+            Finding(
+                Severity.ERROR,
+                str(path),
+                f"cannot be opened as a folder, zip or ISO image ({type(exc).__name__}: {exc})",
+            )
+        ]
+    findings = [
+        *_root(medium),
+        *_programs(medium),
+        *_dicomdir(medium),
+        *_xdm(medium),
+        *_manifest(medium),
+    ]
     findings += medium.unread  # after the checks: they found what could not be read
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(findings, key=lambda f: order[f.severity])
@@ -167,8 +188,12 @@ def verify_bundle(path: Path) -> list[Finding]:
 def _root(medium: _Medium) -> Iterator[Finding]:
     for required in ("README.TXT", "INDEX.HTM"):
         if required not in medium.upper:
-            yield Finding(Severity.ERROR, required, "missing at the root: XDM media must have it, "
-                          "so that a person with only a browser can see what this is")  # fmt: skip
+            yield Finding(
+                Severity.ERROR,
+                required,
+                "missing at the root: XDM media must have it, "
+                "so that a person with only a browser can see what this is",
+            )
     for name in medium.names:
         if name.startswith("/") or ".." in name.split("/"):
             yield Finding(Severity.ERROR, name, "a path that leaves the medium")
@@ -177,8 +202,12 @@ def _root(medium: _Medium) -> Iterator[Finding]:
 def _programs(medium: _Medium) -> Iterator[Finding]:
     for name in medium.names:
         if _PROGRAM.search(name):
-            yield Finding(Severity.ERROR, name, "a program or autorun file: media for patients "
-                          "must not carry or start software (IHE PDI: no autorun)")  # fmt: skip
+            yield Finding(
+                Severity.ERROR,
+                name,
+                "a program or autorun file: media for patients "
+                "must not carry or start software (IHE PDI: no autorun)",
+            )
 
 
 def _dicomdir(medium: _Medium) -> Iterator[Finding]:
@@ -186,8 +215,12 @@ def _dicomdir(medium: _Medium) -> Iterator[Finding]:
     dicom_files = [n for n in medium.names if n.upper().startswith("DICOM/")]
     if dicomdir is None:
         if dicom_files:
-            yield Finding(Severity.ERROR, "DICOMDIR", "DICOM/ has files but there is no DICOMDIR "
-                          "to index them: viewers will not find the images")  # fmt: skip
+            yield Finding(
+                Severity.ERROR,
+                "DICOMDIR",
+                "DICOM/ has files but there is no DICOMDIR "
+                "to index them: viewers will not find the images",
+            )
         return
     try:
         referenced = _referenced_files(medium, dicomdir)
@@ -200,8 +233,12 @@ def _dicomdir(medium: _Medium) -> Iterator[Finding]:
         listed.add(name.upper())
         bad = [p for p in parts if not _NAME_83.match(p)]
         if bad:
-            yield Finding(Severity.ERROR, name, f"not an 8.3 DICOM name ({bad[0]!r}): PDI names"
-                          " are 1-8 upper-case letters, digits or _, no extension")  # fmt: skip
+            yield Finding(
+                Severity.ERROR,
+                name,
+                f"not an 8.3 DICOM name ({bad[0]!r}): PDI names"
+                " are 1-8 upper-case letters, digits or _, no extension",
+            )
         actual = medium.upper.get(name.upper())
         if actual is None:
             yield Finding(Severity.ERROR, name, "listed in the DICOMDIR but not on the medium")
@@ -209,8 +246,12 @@ def _dicomdir(medium: _Medium) -> Iterator[Finding]:
             yield Finding(Severity.ERROR, name, "listed in the DICOMDIR but not a DICOM file")
     for name in dicom_files:
         if name.upper() not in listed:
-            yield Finding(Severity.WARNING, name, "under DICOM/ but not in the DICOMDIR: "
-                          "viewers that open the DICOMDIR will not show it")  # fmt: skip
+            yield Finding(
+                Severity.WARNING,
+                name,
+                "under DICOM/ but not in the DICOMDIR: "
+                "viewers that open the DICOMDIR will not show it",
+            )
     yield Finding(Severity.INFO, dicomdir, f"DICOMDIR lists {len(referenced)} files")
 
 
@@ -239,8 +280,12 @@ def _xdm(medium: _Medium) -> Iterator[Finding]:
     subsets = {n.split("/")[1] for n in medium.names if n.upper().startswith("IHE_XDM/")}
     for subset in sorted(subsets):
         if not any(n.split("/")[1] == subset for n in indexes):
-            yield Finding(Severity.ERROR, f"IHE_XDM/{subset}", "a submission set without its "
-                          "METADATA.XML: importers cannot tell what its files are")  # fmt: skip
+            yield Finding(
+                Severity.ERROR,
+                f"IHE_XDM/{subset}",
+                "a submission set without its "
+                "METADATA.XML: importers cannot tell what its files are",
+            )
     for index in indexes:
         yield from _submission(medium, index)
 
@@ -258,8 +303,10 @@ def _submission(medium: _Medium, index: str) -> Iterator[Finding]:
     entries = root.iterfind(".//{*}ExtrinsicObject")
     count = 0
     for count, entry in enumerate(entries, start=1):  # noqa: B007 - the count is reported
-        slots = {str(s.get("name", "")).lower(): [v.text or "" for v in s.iterfind(".//{*}Value")]
-                 for s in entry.iterfind("{*}Slot")}  # fmt: skip
+        slots = {
+            str(s.get("name", "")).lower(): [v.text or "" for v in s.iterfind(".//{*}Value")]
+            for s in entry.iterfind("{*}Slot")
+        }
         uri = (slots.get("uri") or [""])[0].strip()
         if not uri:
             yield Finding(Severity.ERROR, index, "a document entry without a URI slot")
@@ -288,8 +335,11 @@ def _document_checks(medium: _Medium, name: str, slots: dict[str, list[str]]) ->
     if stated_size and stated_size != str(size):
         yield Finding(Severity.ERROR, name, f"{size:,} bytes, but METADATA.XML says {stated_size}")
     if stated_hash and stated_hash != sha1:
-        yield Finding(Severity.ERROR, name, "its SHA-1 differs from METADATA.XML's: changed or "
-                      "damaged since the medium was made")  # fmt: skip
+        yield Finding(
+            Severity.ERROR,
+            name,
+            "its SHA-1 differs from METADATA.XML's: changed or damaged since the medium was made",
+        )
 
 
 def _manifest(medium: _Medium) -> Iterator[Finding]:
@@ -299,8 +349,11 @@ def _manifest(medium: _Medium) -> Iterator[Finding]:
     try:
         manifest: Any = json.loads(medium.index(name, MAX_MANIFEST_BYTES))
         files = [(manifest["packet"]["path"], manifest["packet"]["sha256"])]
-        files += [(f["bundle_path"], f.get("bundle_sha256") or f["sha256"])
-                  for f in manifest["files"] if f.get("bundle_path")]  # fmt: skip
+        files += [
+            (f["bundle_path"], f.get("bundle_sha256") or f["sha256"])
+            for f in manifest["files"]
+            if f.get("bundle_path")
+        ]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         yield Finding(Severity.ERROR, name, f"cannot be read ({_why(exc)})")
         return

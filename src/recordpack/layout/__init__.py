@@ -126,8 +126,14 @@ def _records(
         try:
             study = drawn.get(item.id)
             pdf = (_drawn(*study) if study else None) or item_pages(ctx, item, options, originals)
-            part = Part(f"#{item.index} {item.title}", section, pdf, _record_stamp(head, item),
-                        drawn=item.kind is not Kind.PDF, index=item.index)  # fmt: skip
+            part = Part(
+                f"#{item.index} {item.title}",
+                section,
+                pdf,
+                _record_stamp(head, item),
+                drawn=item.kind is not Kind.PDF,
+                index=item.index,
+            )
         except Exception as exc:  # one record's failure is that record's problem
             ctx.problems.append(_not_placed(item, exc))
             continue
@@ -189,11 +195,16 @@ def _cover(
     """
     sizes = [p.pages for p in (*records, *extra)]
     alone = len(sizes) > INDEX_ALONE_AFTER
-    whole = partial(cover.render_cover, patient=options.patient, check=check,
-                    items=timeline.items, index_alone=alone,
-                    prepared=options.prepared or today(),
-                    source_count=sum(len(i.sources) for i in timeline.items),
-                    template_dir=options.template_dir)  # fmt: skip
+    whole = partial(
+        cover.render_cover,
+        patient=options.patient,
+        check=check,
+        items=timeline.items,
+        index_alone=alone,
+        prepared=options.prepared or today(),
+        source_count=sum(len(i.sources) for i in timeline.items),
+        template_dir=options.template_dir,
+    )
 
     def draw(pages: int, front: int) -> tuple[bytes, bytes | None]:
         starts = [front + 1 + before for before in accumulate(sizes[:-1], initial=0)]
@@ -223,13 +234,20 @@ def _cover(
 
 def _index_rows(placed: list[Item], extra: list[Part], starts: list[int]) -> list[cover.IndexRow]:
     return [
-        cover.IndexRow(str(i.index), i.date, i.date_ambiguous, i.category.value, i.title, s,
-                       file_date=i.file_dated)
+        cover.IndexRow(
+            str(i.index),
+            i.date,
+            i.date_ambiguous,
+            i.category.value,
+            i.title,
+            s,
+            file_date=i.file_dated,
+        )
         for i, s in zip(placed, starts, strict=False)
     ] + [
         cover.IndexRow("", None, False, "", p.title, s)
         for p, s in zip(extra, starts[len(placed) :], strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def _guess_cover_pages(

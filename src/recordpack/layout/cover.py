@@ -22,8 +22,15 @@ from recordpack.results import CheckResult
 from recordpack.serialize import printable
 
 GLANCE_ROWS = 28  # "at a glance" must fit on the first pages
-_GLANCE_CATEGORIES = {Category.PATHOLOGY, Category.PROCEDURE, Category.RADIOLOGY, Category.IMAGING,
-                      Category.GENETICS, Category.DISCHARGE, Category.CARDIOLOGY}  # fmt: skip
+_GLANCE_CATEGORIES = {
+    Category.PATHOLOGY,
+    Category.PROCEDURE,
+    Category.RADIOLOGY,
+    Category.IMAGING,
+    Category.GENETICS,
+    Category.DISCHARGE,
+    Category.CARDIOLOGY,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +111,9 @@ def render_index(rows: Sequence[IndexRow], first: int, template_dir: str | None)
     border is drawn after a row, not after the columns' names; the page's top is not the
     document's).
     """
-    return lay_out_template("index.html.j2", template_dir, index=rows, first=first,
-                            index_note=True, continued=True)  # fmt: skip
+    return lay_out_template(
+        "index.html.j2", template_dir, index=rows, first=first, index_note=True, continued=True
+    )
 
 
 def page_rows(laid: Laid) -> list[int | None]:
@@ -121,10 +129,14 @@ def _mismatch_rows(check: CheckResult, items: Sequence[Item]) -> list[dict[str, 
     """Each identity mismatch with the number and title of every item it was found on."""
     titles = {i.index: i.title for i in items}
     return [
-        {"field": m.field, "found": m.found, "expected": m.expected,
-         "on": [(n, titles.get(n, "")) for n in m.items]}
+        {
+            "field": m.field,
+            "found": m.found,
+            "expected": m.expected,
+            "on": [(n, titles.get(n, "")) for n in m.items],
+        }
         for m in check.mismatches
-    ]  # fmt: skip
+    ]
 
 
 def _glance(items: Sequence[Item]) -> list[dict[str, Any]]:
@@ -162,15 +174,28 @@ def render_studies(
         series = []
         for s in study.series:
             frames, note = key_images(list(s.files), read)
-            series.append({
-                "number": s.number, "modality": s.modality, "images": s.images,
-                "description": s.description, "frames": frames, "note": note,
-            })  # fmt: skip
-        studies.append({
-            "title": item.title, "date": item.date, "modality": item.modality,
-            "body_part": study.body_part, "images": study.images,
-            "institution": study.institution, "accession": study.accession, "series": series,
-        })  # fmt: skip
+            series.append(
+                {
+                    "number": s.number,
+                    "modality": s.modality,
+                    "images": s.images,
+                    "description": s.description,
+                    "frames": frames,
+                    "note": note,
+                }
+            )
+        studies.append(
+            {
+                "title": item.title,
+                "date": item.date,
+                "modality": item.modality,
+                "body_part": study.body_part,
+                "images": study.images,
+                "institution": study.institution,
+                "accession": study.accession,
+                "series": series,
+            }
+        )
     if not studies:
         return []
     return render_sections(
@@ -198,10 +223,14 @@ def _by_reason(problems: Sequence[Problem]) -> list[dict[str, Any]]:
     for p in problems:
         rows.setdefault((p.message, p.hint), []).append(printable(p.path))
     return [
-        {"paths": paths[:NAMES_PER_REASON], "more": len(paths) - NAMES_PER_REASON,
-         "message": message, "hint": hint}
+        {
+            "paths": paths[:NAMES_PER_REASON],
+            "more": len(paths) - NAMES_PER_REASON,
+            "message": message,
+            "hint": hint,
+        }
         for (message, hint), paths in rows.items()
-    ]  # fmt: skip
+    ]
 
 
 def render_not_included(problems: Sequence[Problem], template_dir: str | None) -> bytes:

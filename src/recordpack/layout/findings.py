@@ -54,8 +54,9 @@ def key_findings(items: Sequence[Item], pages: dict[int, int]) -> list[Finding]:
     under another date) is listed once, with the others' numbers.
     """
     quoted = [i for i in items if i.findings and i.index in pages]
-    quoted.sort(key=lambda i: (i.date is not None and not i.file_dated, i.date or dt.date.min),
-                reverse=True)  # fmt: skip
+    quoted.sort(
+        key=lambda i: (i.date is not None and not i.file_dated, i.date or dt.date.min), reverse=True
+    )
     quoted.sort(key=lambda i: (is_pending(i.findings), i.category not in _DIAGNOSIS))
     listed: dict[str, Finding] = {}
     for i in quoted:
@@ -63,8 +64,14 @@ def key_findings(items: Sequence[Item], pages: dict[int, int]) -> list[Finding]:
         if same in listed:
             listed[same].also.append(i.index)
             continue
-        listed[same] = Finding(i.index, None if i.file_dated else i.date, i.title, i.findings,
-                               pages[i.index], is_pending(i.findings))  # fmt: skip
+        listed[same] = Finding(
+            i.index,
+            None if i.file_dated else i.date,
+            i.title,
+            i.findings,
+            pages[i.index],
+            is_pending(i.findings),
+        )
     return list(listed.values())
 
 

@@ -65,8 +65,9 @@ def lay_out_index(
     if drawing.workers < 2 or len(rows) < SPLIT_AFTER or _own_cover(template_dir):
         return whole(index=rows).pdf
     guessed, _ = _page_starts([(r.title, r.file_date) for r in rows])
-    middle = min(range(1, len(guessed)), key=lambda k: abs(guessed[k] - len(rows) // 2),
-                 default=None)  # fmt: skip
+    middle = min(
+        range(1, len(guessed)), key=lambda k: abs(guessed[k] - len(rows) // 2), default=None
+    )
     if middle is None:
         return whole(index=rows).pdf
     seam = guessed[middle]

@@ -36,8 +36,9 @@ def study_pages(
     for n in range(drawing.workers):
         run = studies[n :: drawing.workers]
         if run:
-            whole = drawing.submit(cover.render_studies, run, ctx.records.read, originals,
-                                   template_dir)  # fmt: skip
+            whole = drawing.submit(
+                cover.render_studies, run, ctx.records.read, originals, template_dir
+            )
             drawn |= {item.id: (whole, k) for k, item in enumerate(run)}
     return drawn
 

@@ -159,12 +159,14 @@ def _fax_xobject(img: Image.Image) -> StreamObject:
     stream.set_data(single_strip.getvalue()[offset : offset + count])
     stream.update(_image_dict(img.size, "/DeviceGray", "/CCITTFaxDecode"))
     stream[NameObject("/BitsPerComponent")] = NumberObject(1)
-    stream[NameObject("/DecodeParms")] = DictionaryObject({
-        NameObject("/K"): NumberObject(-1),
-        NameObject("/Columns"): NumberObject(img.size[0]),
-        NameObject("/Rows"): NumberObject(img.size[1]),
-        NameObject("/BlackIs1"): BooleanObject(black_is_zero),
-    })  # fmt: skip
+    stream[NameObject("/DecodeParms")] = DictionaryObject(
+        {
+            NameObject("/K"): NumberObject(-1),
+            NameObject("/Columns"): NumberObject(img.size[0]),
+            NameObject("/Rows"): NumberObject(img.size[1]),
+            NameObject("/BlackIs1"): BooleanObject(black_is_zero),
+        }
+    )
     return stream
 
 
@@ -184,8 +186,10 @@ def _deflated(img: Image.Image, rows: int = 256) -> bytes:
     """The pixels, deflated a band of rows at a time: never a second whole copy in memory."""
     width, height = img.size
     packer = zlib.compressobj(6)
-    bands = [packer.compress(img.crop((0, top, width, min(top + rows, height))).tobytes())
-             for top in range(0, height, rows)]  # fmt: skip
+    bands = [
+        packer.compress(img.crop((0, top, width, min(top + rows, height))).tobytes())
+        for top in range(0, height, rows)
+    ]
     return b"".join([*bands, packer.flush()])
 
 

@@ -23,11 +23,67 @@ from recordpack.layout.html import RenderError, render_pdf
 STRIPS_PER_RUN = 1000  # stamps laid out per run of the page engine, to bound its memory
 
 # Operators that only set the graphics state or build a clipping path, outside text objects.
-_STATE = {"q", "Q", "cm", "re", "W", "W*", "n", "gs", "rg", "RG", "g", "G", "k", "K", "cs", "CS",
-          "sc", "scn", "SC", "SCN", "w", "J", "j", "M", "d", "ri", "i"}  # fmt: skip
-_TEXT = {"BT", "ET", "Tf", "Tm", "Td", "TD", "T*", "TJ", "Tj", "'", '"', "Tc", "Tw", "Tz", "TL",
-         "Ts", "Tr", "rg", "RG", "g", "G", "k", "K", "cs", "CS", "sc", "scn", "SC", "SCN",
-         "gs"}  # fmt: skip
+_STATE = {
+    "q",
+    "Q",
+    "cm",
+    "re",
+    "W",
+    "W*",
+    "n",
+    "gs",
+    "rg",
+    "RG",
+    "g",
+    "G",
+    "k",
+    "K",
+    "cs",
+    "CS",
+    "sc",
+    "scn",
+    "SC",
+    "SCN",
+    "w",
+    "J",
+    "j",
+    "M",
+    "d",
+    "ri",
+    "i",
+}
+_TEXT = {
+    "BT",
+    "ET",
+    "Tf",
+    "Tm",
+    "Td",
+    "TD",
+    "T*",
+    "TJ",
+    "Tj",
+    "'",
+    '"',
+    "Tc",
+    "Tw",
+    "Tz",
+    "TL",
+    "Ts",
+    "Tr",
+    "rg",
+    "RG",
+    "g",
+    "G",
+    "k",
+    "K",
+    "cs",
+    "CS",
+    "sc",
+    "scn",
+    "SC",
+    "SCN",
+    "gs",
+}
 
 Matrix = tuple[float, float, float, float, float, float]
 Ops = list[pikepdf.ContentStreamInstruction]
@@ -47,8 +103,10 @@ def render_strips(texts: Sequence[str], template_dir: str | None) -> Strips:
         for text in chunk:  # more than text to draw: each stamp is laid out alone
             with _lay_out([text], template_dir) as alone:
                 if len(alone.pages) != 1:
-                    raise RenderError(f"a stamp was laid out on {len(alone.pages)} pages, not 1",
-                                      "check stamps.html.j2 in --template")  # fmt: skip
+                    raise RenderError(
+                        f"a stamp was laid out on {len(alone.pages)} pages, not 1",
+                        "check stamps.html.j2 in --template",
+                    )
                 packet.pages.extend(alone.pages)
     out = io.BytesIO()
     packet.save(out)
@@ -56,9 +114,14 @@ def render_strips(texts: Sequence[str], template_dir: str | None) -> Strips:
 
 
 def _lay_out(texts: Sequence[str], template_dir: str | None) -> pikepdf.Pdf:
-    pdf = render_pdf("stamps.html.j2", template_dir, strips=texts, width=f"{STAMP_WIDTH:.1f}",
-                     band=f"{STAMP_HEIGHT:.1f}",
-                     height=f"{STAMP_HEIGHT * len(texts):.1f}")  # fmt: skip
+    pdf = render_pdf(
+        "stamps.html.j2",
+        template_dir,
+        strips=texts,
+        width=f"{STAMP_WIDTH:.1f}",
+        band=f"{STAMP_HEIGHT:.1f}",
+        height=f"{STAMP_HEIGHT * len(texts):.1f}",
+    )
     return pikepdf.open(io.BytesIO(pdf))
 
 
@@ -79,8 +142,12 @@ def _cut(laid: pikepdf.Pdf, count: int) -> list[pikepdf.Page] | None:
         for state, text in objects:
             ops += [_op("q"), *state, *text, _op("Q")]
         content = laid.make_stream(pikepdf.unparse_content_stream(ops))
-        strip = Dictionary(Type=Name.Page, MediaBox=Array([0, 0, STAMP_WIDTH, STAMP_HEIGHT]),
-                           Resources=page.Resources, Contents=content)  # fmt: skip
+        strip = Dictionary(
+            Type=Name.Page,
+            MediaBox=Array([0, 0, STAMP_WIDTH, STAMP_HEIGHT]),
+            Resources=page.Resources,
+            Contents=content,
+        )
         strips.append(pikepdf.Page(laid.make_indirect(strip)))
     return strips
 
@@ -150,5 +217,11 @@ def _times(m: Matrix, n: Matrix) -> Matrix:
     """``m`` then ``n``: PDF's row-vector product, as ``cm`` concatenates onto the CTM."""
     a, b, c, d, e, f = m
     p, q, r, s, t, u = n
-    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
-            e * p + f * r + t, e * q + f * s + u)  # fmt: skip
+    return (
+        a * p + b * r,
+        a * q + b * s,
+        c * p + d * r,
+        c * q + d * s,
+        e * p + f * r + t,
+        e * q + f * s + u,
+    )

@@ -59,8 +59,14 @@ def read_cda(data: bytes) -> Reading:
     title = " ".join(_text(root.find("v3:title", NS)).split())
     dates = _dates(root, code)
     text = "\n".join([title.upper()] if title else []) + "\n" + _header(root) + "\n\n"
-    return Reading(kind=Kind.TEXT, text=(text + _sections(root)).strip(), pages=None, title=title,
-                   dates=dates, doc_type=code)  # fmt: skip
+    return Reading(
+        kind=Kind.TEXT,
+        text=(text + _sections(root)).strip(),
+        pages=None,
+        title=title,
+        dates=dates,
+        doc_type=code,
+    )
 
 
 _HEADER = (  # label, path from the root, what to read there
@@ -68,17 +74,27 @@ _HEADER = (  # label, path from the root, what to read there
     ("Date of birth", "v3:recordTarget/v3:patientRole/v3:patient/v3:birthTime", "time"),
     ("Sex", "v3:recordTarget/v3:patientRole/v3:patient/v3:administrativeGenderCode", "code"),
     ("Author", "v3:author/v3:assignedAuthor/v3:assignedPerson/v3:name", "name"),
-    ("Author's organisation", "v3:author/v3:assignedAuthor/v3:representedOrganization/v3:name",
-     "text"),
-    ("Organisation", "v3:custodian/v3:assignedCustodian/v3:representedCustodianOrganization/"
-     "v3:name", "text"),
+    (
+        "Author's organisation",
+        "v3:author/v3:assignedAuthor/v3:representedOrganization/v3:name",
+        "text",
+    ),
+    (
+        "Organisation",
+        "v3:custodian/v3:assignedCustodian/v3:representedCustodianOrganization/v3:name",
+        "text",
+    ),
     ("Signed by", "v3:legalAuthenticator/v3:assignedEntity/v3:assignedPerson/v3:name", "name"),
     ("Service", "v3:documentationOf/v3:serviceEvent/v3:effectiveTime", "period"),
     ("Encounter", "v3:componentOf/v3:encompassingEncounter/v3:effectiveTime", "period"),
-    ("Facility", "v3:componentOf/v3:encompassingEncounter/v3:location/v3:healthCareFacility/"
-     "v3:location/v3:name", "text"),
+    (
+        "Facility",
+        "v3:componentOf/v3:encompassingEncounter/v3:location/v3:healthCareFacility/"
+        "v3:location/v3:name",
+        "text",
+    ),
     ("Document created", "v3:effectiveTime", "time"),
-)  # fmt: skip
+)
 
 
 def _header(root: Any) -> str:

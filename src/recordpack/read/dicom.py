@@ -210,8 +210,9 @@ def header_text(path: Path, keywords: Sequence[str]) -> dict[str, str]:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tags: list[BaseTag | int] = [_tag(k) for k in ("SpecificCharacterSet", *keywords)
-                                     if k not in _META]  # fmt: skip
+        tags: list[BaseTag | int] = [
+            _tag(k) for k in ("SpecificCharacterSet", *keywords) if k not in _META
+        ]
         last = max(tags)  # elements come in tag order: the rest of the header is not needed
         with path.open("rb") as fh:
             ds = read_partial(fh, lambda tag, *_: tag > last, force=True, specific_tags=tags)
@@ -263,8 +264,11 @@ class _Values:
     """
 
     _CHARSETS: ClassVar[dict[str, str]] = {
-        "": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8",
-    }  # fmt: skip
+        "": "latin-1",
+        "ISO_IR 6": "latin-1",
+        "ISO_IR 100": "latin-1",
+        "ISO_IR 192": "utf-8",
+    }
 
     def __init__(self, ds: pydicom.Dataset) -> None:
         self.ds = ds

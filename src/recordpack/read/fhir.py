@@ -68,8 +68,15 @@ def read_fhir(data: bytes) -> Reading:
         lines += _observation_lines([r for r in resources if r["resourceType"] == "Observation"])
     warnings = _attachment_warnings(reports)
     text = "\n".join([title.upper(), *lines] if title else lines).strip()
-    return Reading(kind=Kind.TEXT, text=text, pages=None, title=title, dates=dates,
-                   doc_type=doc_type, warnings=warnings)  # fmt: skip
+    return Reading(
+        kind=Kind.TEXT,
+        text=text,
+        pages=None,
+        title=title,
+        dates=dates,
+        doc_type=doc_type,
+        warnings=warnings,
+    )
 
 
 def _header(main: dict[str, Any] | None, reports: int) -> tuple[str, str, dict[str, dt.date]]:
@@ -194,8 +201,14 @@ def _observation_row(observation: dict[str, Any]) -> str:
         )
     flags = [_concept(c) for c in _list(observation.get("interpretation"))]
     when = _date(observation.get("effectiveDateTime"))
-    cells = [_concept(observation.get("code")), value, _str(quantity.get("unit")), span,
-             ", ".join(f for f in flags if f), when.isoformat() if when else ""]  # fmt: skip
+    cells = [
+        _concept(observation.get("code")),
+        value,
+        _str(quantity.get("unit")),
+        span,
+        ", ".join(f for f in flags if f),
+        when.isoformat() if when else "",
+    ]
     return " | ".join(cells)
 
 

@@ -48,8 +48,9 @@ def media_files(names: list[str]) -> set[str]:
     }
     if not roots:  # the usual case, and every index below lives beside an IHE_XDM folder
         return set()
-    beside = {f"{root}/{name}" if root else name for root in roots
-              for name in ("README.TXT", "INDEX.HTM")}  # fmt: skip
+    beside = {
+        f"{root}/{name}" if root else name for root in roots for name in ("README.TXT", "INDEX.HTM")
+    }
     return {n for n in names if xdm.METADATA.search(n) or n.upper() in beside}
 
 
@@ -215,11 +216,16 @@ def _read_stream(
         out.problems.append(unreadable(where, kind.value, exc))
     except _TimeUp:
         seconds = read.limits.seconds
-        out.problems.append(Problem(
-            where, Severity.ERROR,
-            f"reading it took longer than {seconds} s; stopped (a damaged or hostile file?)",
-            read.limits.hint("seconds", "open it in a viewer and save or print it again as PDF"),
-        ))  # fmt: skip
+        out.problems.append(
+            Problem(
+                where,
+                Severity.ERROR,
+                f"reading it took longer than {seconds} s; stopped (a damaged or hostile file?)",
+                read.limits.hint(
+                    "seconds", "open it in a viewer and save or print it again as PDF"
+                ),
+            )
+        )
 
 
 def _read_attached(
@@ -252,8 +258,10 @@ def _read_zip(
     """Read the members of a zip in memory, refusing unsafe names and bombs."""
     limits = read.limits
     if depth >= limits.depth:
-        raise ReadError(f"zip nested more than {limits.depth} deep; not read",
-                        limits.hint("depth", "extract it and add the files"))  # fmt: skip
+        raise ReadError(
+            f"zip nested more than {limits.depth} deep; not read",
+            limits.hint("depth", "extract it and add the files"),
+        )
     try:
         zf = zipfile.ZipFile(stream)
         members = zf.infolist()

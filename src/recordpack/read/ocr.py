@@ -29,10 +29,14 @@ def apply_ocr(ctx: Context, found: list[Found], lang: str) -> list[Problem]:
         return []
     if not tesseract.tesseract():
         return [
-            Problem(found[n].source.display, Severity.WARNING,
-                    "scanned, not searchable: no text to classify, date or search", _NO_TESSERACT)
+            Problem(
+                found[n].source.display,
+                Severity.WARNING,
+                "scanned, not searchable: no text to classify, date or search",
+                _NO_TESSERACT,
+            )
             for n in scanned
-        ]  # fmt: skip
+        ]
     if missing := tesseract.missing_languages(lang):
         return [
             Problem(
@@ -104,11 +108,15 @@ def _read_pages(
             problems.append(Problem(source.display, Severity.WARNING, f"OCR skipped: {why}"))
             continue
         if total > limit:
-            problems.append(Problem(
-                source.display, Severity.WARNING,
-                f"OCR read the first {limit} of its {total:,} pages; the rest stay without text",
-                ctx.options.limits.hint("ocr_pages", "split the scan into parts"),
-            ))  # fmt: skip
+            problems.append(
+                Problem(
+                    source.display,
+                    Severity.WARNING,
+                    f"OCR read the first {limit} of its {total:,} pages; "
+                    "the rest stay without text",
+                    ctx.options.limits.hint("ocr_pages", "split the scan into parts"),
+                )
+            )
         for page, png in images:
             cached = ctx.cache.ocr_page(source.identity, page, lang) if ctx.cache else None
             if cached:
@@ -123,9 +131,13 @@ def _read_pages(
 
 
 def _run(
-    ctx: Context, sources: list[Source], work: list[tuple[int, int, bytes]], lang: str,
-    results: list[dict[int, OcrPage]], problems: list[Problem],
-) -> None:  # fmt: skip
+    ctx: Context,
+    sources: list[Source],
+    work: list[tuple[int, int, bytes]],
+    lang: str,
+    results: list[dict[int, OcrPage]],
+    problems: list[Problem],
+) -> None:
     """OCR one batch of pages (emptied after), recording each result and failure."""
     if not work:
         return

@@ -66,14 +66,23 @@ def _inside(path: str, real_base: str) -> bool:
 
 
 _CANNED = {  # problems met on the walk: severity, message, what to do
-    "loop": (Severity.WARNING, "folder link loops back to a folder already scanned; not followed",
-             "nothing is missing: its files were read once already"),
-    "outside": (Severity.ERROR, "link to a place outside the records folder; not followed",
-                "copy the file itself into the folder if it belongs to the records"),
-    "broken": (Severity.ERROR, "broken link: it points to a file that does not exist",
-               "copy the real file into the folder"),
+    "loop": (
+        Severity.WARNING,
+        "folder link loops back to a folder already scanned; not followed",
+        "nothing is missing: its files were read once already",
+    ),
+    "outside": (
+        Severity.ERROR,
+        "link to a place outside the records folder; not followed",
+        "copy the file itself into the folder if it belongs to the records",
+    ),
+    "broken": (
+        Severity.ERROR,
+        "broken link: it points to a file that does not exist",
+        "copy the real file into the folder",
+    ),
     "special": (Severity.INFO, "not a regular file (device or pipe)", ""),
-}  # fmt: skip
+}
 
 
 def os_problem(rel: str, exc: OSError, what: str) -> Problem:

@@ -44,9 +44,14 @@ def read_metadata(data: bytes, where: str) -> tuple[dict[str, Entry], list[Probl
     try:
         root = ElementTree.fromstring(data[:MAX_METADATA_BYTES])
     except (DefusedXmlException, ElementTree.ParseError) as exc:
-        return {}, [Problem(where, Severity.WARNING,
-                            f"the XDM index could not be read ({type(exc).__name__})",
-                            "the documents are read without it; ask for a new export")]  # fmt: skip
+        return {}, [
+            Problem(
+                where,
+                Severity.WARNING,
+                f"the XDM index could not be read ({type(exc).__name__})",
+                "the documents are read without it; ask for a new export",
+            )
+        ]
     folder = posixpath.dirname(where)
     entries = {}
     for document in root.iterfind(".//{*}ExtrinsicObject"):
@@ -77,13 +82,19 @@ def annotate(found: list[Found], entries: dict[str, Entry], archive: str | None)
         title = reading.title or entry.title
         found[n] = Found(item.source, dataclasses.replace(reading, title=title, dates=dates))
         if entry.size is not None and entry.size != item.source.size:
-            where = f"{item.source.archive}!{item.source.path}" if item.source.archive else (
-                item.source.path)  # fmt: skip
-            problems.append(Problem(
-                where, Severity.WARNING,
-                f"{item.source.size:,} bytes, but the XDM index lists {entry.size:,}",
-                "the copy may be cut short or replaced: compare it with the original media",
-            ))  # fmt: skip
+            where = (
+                f"{item.source.archive}!{item.source.path}"
+                if item.source.archive
+                else (item.source.path)
+            )
+            problems.append(
+                Problem(
+                    where,
+                    Severity.WARNING,
+                    f"{item.source.size:,} bytes, but the XDM index lists {entry.size:,}",
+                    "the copy may be cut short or replaced: compare it with the original media",
+                )
+            )
     return problems
 
 

@@ -316,11 +316,18 @@ def _own_title(
     Title-like lines win over sentences that name the kind ("This is a consultation.").
     """
     matches = [
-        (weight, _looks_like_a_title(line), line.isupper(), len(m.group(0)) / len(line), -n,
-         line, m.group(0))
+        (
+            weight,
+            _looks_like_a_title(line),
+            line.isupper(),
+            len(m.group(0)) / len(line),
+            -n,
+            line,
+            m.group(0),
+        )
         for weight, n, line in candidates
         if len(line) <= 100 and (m := titles.search(line))
-    ]  # fmt: skip
+    ]
     if not matches:
         return 0.0, "", ""
     best = max(matches)

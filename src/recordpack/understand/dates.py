@@ -159,8 +159,10 @@ def _date_rules() -> _DateRules:
     never = tuple(data["never"])
     generic = tuple(data["generic"])
     own = tuple(data["own"])
-    rank = {cat: ((*own, *groups[0]), *map(tuple, groups[1:])) if groups else (own,)
-            for cat, groups in data["rank"].items()}  # fmt: skip
+    rank = {
+        cat: ((*own, *groups[0]), *map(tuple, groups[1:])) if groups else (own,)
+        for cat, groups in data["rank"].items()
+    }
     ranked = (label for groups in rank.values() for group in groups for label in group)
     labels = {*never, *generic, *own, *ranked}
     alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))

@@ -105,11 +105,17 @@ def _part(found: Found, segment: Segment) -> Found:
     texts = reading.page_texts[first : last + 1]
     whole = reading.ocr.layers if reading.ocr else {}
     layers = {n - first: layer for n, layer in whole.items() if first <= n <= last}
-    turns = {n - first: t for n, t in (reading.ocr.turns if reading.ocr else {}).items()
-             if first <= n <= last}  # fmt: skip
+    turns = {
+        n - first: t
+        for n, t in (reading.ocr.turns if reading.ocr else {}).items()
+        if first <= n <= last
+    }
     images = tuple(n - first for n in reading.image_pages if first <= n <= last)
-    ocr = (dataclasses.replace(reading.ocr, layers=layers, turns=turns)
-           if reading.ocr and layers else None)  # fmt: skip
+    ocr = (
+        dataclasses.replace(reading.ocr, layers=layers, turns=turns)
+        if reading.ocr and layers
+        else None
+    )
     part = dataclasses.replace(
         reading,
         text="\n".join(texts[:TEXT_PAGES]),
@@ -125,8 +131,10 @@ def _part(found: Found, segment: Segment) -> Found:
 
 
 def _split_notes(where: str, segments: list[Segment]) -> list[Problem]:
-    shown = [f"{s.first + 1}" if s.first == s.last else f"{s.first + 1}-{s.last + 1}"
-             for s in segments[:RANGES_SHOWN]]  # fmt: skip
+    shown = [
+        f"{s.first + 1}" if s.first == s.last else f"{s.first + 1}-{s.last + 1}"
+        for s in segments[:RANGES_SHOWN]
+    ]
     ranges = ", ".join(shown) + (", ..." if len(segments) > RANGES_SHOWN else "")
     held = f"holds {len(segments)} reports (pages {ranges}); each is listed on its own"
     unsure = [

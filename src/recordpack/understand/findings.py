@@ -17,8 +17,15 @@ from recordpack.models import Category
 from recordpack.rules import check_keys, load_rules
 
 MAX_SECTION = 1200  # characters kept of a conclusion: longer is a report body, not a conclusion
-QUOTED = frozenset({Category.PATHOLOGY, Category.RADIOLOGY, Category.GENETICS, Category.CARDIOLOGY,
-                    Category.PROCEDURE})  # fmt: skip
+QUOTED = frozenset(
+    {
+        Category.PATHOLOGY,
+        Category.RADIOLOGY,
+        Category.GENETICS,
+        Category.CARDIOLOGY,
+        Category.PROCEDURE,
+    }
+)
 _BULLET = r"(?:[-*•#>]+\s*|\d{1,2}[.)]\s*|[A-Z][.)]\s+)?"  # a list mark before a heading
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\(?[a-zA-Z0-9]\)|[A-Z]\.)\s")
 _LABEL = re.compile(r"^\s*[A-Z][A-Z0-9 /&-]{1,48}(?:\([^)]{0,40}\))?\s*:")  # "COMPARISON:"
@@ -59,8 +66,9 @@ def _rules() -> _Rules:
     starts, sections = (_words(data["ends"][key]) for key in ("starts", "sections"))
     pending = data["pending"]
     ends = rf"^(?:(?:{starts})|(?:{sections})s?\s*(?::|$))"
-    return _Rules(headings, re.compile(ends, re.I),
-                  tuple(pending["words"]), int(pending["longest"]))  # fmt: skip
+    return _Rules(
+        headings, re.compile(ends, re.I), tuple(pending["words"]), int(pending["longest"])
+    )
 
 
 def _heading(words: list[str]) -> re.Pattern[str]:

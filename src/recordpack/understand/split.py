@@ -127,8 +127,10 @@ class _Page:
     def of(cls, text: str, image: bool, total: int) -> _Page:
         rules, w = _rules(), _rules().weights
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        counted = [(int(a or c or e), int(b or d or f)) for a, b, c, d, e, f in
-                   (_groups(m) for m in rules.counter.finditer(text))]  # fmt: skip
+        counted = [
+            (int(a or c or e), int(b or d or f))
+            for a, b, c, d, e, f in (_groups(m) for m in rules.counter.finditer(text))
+        ]
         own = tuple((x, n) for x, n in counted if 0 < x <= n and n != total)
         top = lines[: int(w["top_lines"])]
         titled = classify_text("\n".join(top)) if top else None

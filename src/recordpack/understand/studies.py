@@ -102,10 +102,17 @@ class StudyGroup:
     def _series(self) -> tuple[Series, ...]:
         """The series by number (unnumbered last), each with its files by instance number."""
         series = (
-            Series(uid, s.number, s.modality, s.description, s.body_part, len(s.instances),
-                   tuple(sorted(s.files, key=lambda f: f[0])))
+            Series(
+                uid,
+                s.number,
+                s.modality,
+                s.description,
+                s.body_part,
+                len(s.instances),
+                tuple(sorted(s.files, key=lambda f: f[0])),
+            )
             for uid, s in self.series.items()
-        )  # fmt: skip
+        )
         return tuple(sorted(series, key=lambda s: (s.number is None, s.number or 0, s.uid)))
 
     def _identity(self) -> Identity:
