@@ -9,6 +9,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fpdf import FPDF
@@ -225,3 +226,18 @@ def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED
 def problems_by_path(inventory: object) -> dict[str, object]:
     """An inventory's problems by the path they name."""
     return {p.path: p for p in inventory.problems}  # type: ignore[attr-defined]
+
+
+def json_values(keys: list[str], *, leaves: int = 30) -> Any:
+    """A hypothesis strategy for JSON of any shape whose objects use ``keys``: untrusted exports."""
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    return st.recursive(
+        scalars | st.text(max_size=20),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.sampled_from(keys), children, max_size=5)
+        ),
+        max_leaves=leaves,
+    )

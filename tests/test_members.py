@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recordpack.members import MAX_ATTACHED, attached, attached_files, looks_like_fhir
-from tests.builders import jpeg_bytes, pdf_bytes
+from tests.builders import jpeg_bytes, json_values, pdf_bytes
 
 
 def report(*forms: dict[str, Any], kind: str = "DiagnosticReport") -> dict[str, Any]:
@@ -49,29 +49,18 @@ def test_not_json_or_not_fhir_gives_nothing():
     assert not looks_like_fhir(b"<ClinicalDocument>")
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "resourceType",
-                    "entry",
-                    "resource",
-                    "presentedForm",
-                    "content",
-                    "attachment",
-                    "data",
-                    "contentType",
-                    "contained",
-                ]
-            ),
-            children,
-            max_size=5,
-        )
-    ),
-    max_leaves=25,
+JSON = json_values(
+    [
+        "resourceType",
+        "entry",
+        "resource",
+        "presentedForm",
+        "content",
+        "attachment",
+        "data",
+        "contentType",
+        "contained",
+    ]
 )
 
 

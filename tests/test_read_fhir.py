@@ -16,6 +16,7 @@ from recordpack.models import Category
 from recordpack.options import BuildOptions, ReadOptions
 from recordpack.pipeline import build_packet, scan_folder
 from recordpack.read.fhir import read_fhir
+from tests.builders import json_values
 
 PATIENT = {
     "resourceType": "Patient",
@@ -238,42 +239,10 @@ def test_fields_of_the_wrong_shape_are_skipped_not_fatal():
     assert reading.doc_type == "FHIR" and reading.dates == {}
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "resourceType",
-                    "entry",
-                    "resource",
-                    "code",
-                    "coding",
-                    "result",
-                    "reference",
-                    "section",
-                    "text",
-                    "div",
-                    "content",
-                    "attachment",
-                    "data",
-                    "contentType",
-                    "valueQuantity",
-                    "referenceRange",
-                    "low",
-                    "name",
-                    "given",
-                    "birthDate",
-                    "effectiveDateTime",
-                    "title",
-                ]
-            ),
-            children,
-            max_size=5,
-        )
-    ),
-    max_leaves=30,
+JSON = json_values(
+    "resourceType entry resource code coding result reference section text div content "
+    "attachment data contentType valueQuantity referenceRange low name given birthDate "
+    "effectiveDateTime title".split()
 )
 TYPES = st.sampled_from(
     ["Bundle", "DiagnosticReport", "DocumentReference", "Composition", "Observation", "Patient"]

@@ -22,68 +22,11 @@ from recordpack.layout.html import RenderError, render_pdf
 
 STRIPS_PER_RUN = 1000  # stamps laid out per run of the page engine, to bound its memory
 
+# Operators that set colours and graphics state: allowed inside and outside text objects.
+_COLOUR = frozenset("gs rg RG g G k K cs CS sc scn SC SCN".split())
 # Operators that only set the graphics state or build a clipping path, outside text objects.
-_STATE = {
-    "q",
-    "Q",
-    "cm",
-    "re",
-    "W",
-    "W*",
-    "n",
-    "gs",
-    "rg",
-    "RG",
-    "g",
-    "G",
-    "k",
-    "K",
-    "cs",
-    "CS",
-    "sc",
-    "scn",
-    "SC",
-    "SCN",
-    "w",
-    "J",
-    "j",
-    "M",
-    "d",
-    "ri",
-    "i",
-}
-_TEXT = {
-    "BT",
-    "ET",
-    "Tf",
-    "Tm",
-    "Td",
-    "TD",
-    "T*",
-    "TJ",
-    "Tj",
-    "'",
-    '"',
-    "Tc",
-    "Tw",
-    "Tz",
-    "TL",
-    "Ts",
-    "Tr",
-    "rg",
-    "RG",
-    "g",
-    "G",
-    "k",
-    "K",
-    "cs",
-    "CS",
-    "sc",
-    "scn",
-    "SC",
-    "SCN",
-    "gs",
-}
+_STATE = _COLOUR | frozenset("q Q cm re W W* n w J j M d ri i".split())
+_TEXT = _COLOUR | frozenset("BT ET Tf Tm Td TD T* TJ Tj ' \" Tc Tw Tz TL Ts Tr".split())
 
 Matrix = tuple[float, float, float, float, float, float]
 Ops = list[pikepdf.ContentStreamInstruction]

@@ -221,7 +221,7 @@ _ENDED = re.compile(r"(?:^|[.:;!?|])\s*$")  # a line that ends a sentence, a lab
 OPENING_LINES = 5  # where a document tells its own encounter
 NARRATIVE_WORDS = 2  # small words of a sentence before an unlabelled date: it is in the story
 _PREPOSITIONS = frozenset(
-    "on in at from since by until till after before through between to of and or than".split()  # noqa: SIM905
+    "on in at from since by until till after before through between to of and or than".split()
 )
 
 
