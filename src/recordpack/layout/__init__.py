@@ -191,7 +191,8 @@ def _cover(
 
     Page numbers depend on the cover's own length. The index's rows cost most of the layout,
     so the length is guessed before drawing them (:func:`index_pages`); when the guess is wrong
-    the cover is laid out again with the corrected numbers.
+    the cover is laid out again with the corrected numbers. The findings page is drawn once the
+    cover's length is known (a page, as a rule: a longer one lays the cover out once more).
     """
     sizes = [p.pages for p in (*records, *extra)]
     alone = len(sizes) > INDEX_ALONE_AFTER
@@ -206,26 +207,31 @@ def _cover(
         template_dir=options.template_dir,
     )
 
-    def draw(pages: int, front: int) -> tuple[bytes, bytes | None]:
-        starts = [front + 1 + before for before in accumulate(sizes[:-1], initial=0)]
-        rows = _index_rows(placed, extra, starts)
-        listed = key_findings(placed, {int(r.number): r.page for r in rows if r.number})
-        page = pages + 1 if needs_page(listed) else None
-        drawn = render_findings(listed, options.template_dir) if page else None
-        lay = partial(whole, findings=listed, findings_page=page)
-        if alone:
-            return lay_out_index(drawing, rows, lay, options.template_dir), drawn
-        return lay(index=rows).pdf, drawn
-
+    # whether the cover leaves a conclusion out does not depend on the pages they are on
+    more = needs_page(key_findings(placed, {i.index: 0 for i in placed}))
     pages = _guess_cover_pages(whole, placed, extra, alone, len(sizes))
-    front = pages + 1  # a findings page takes one page or more: the loop finds out
+    behind = int(more)  # pages of the findings page, guessed: the loop finds out
+    findings, pdf, listed = None, b"", []
     for _ in range(4):
-        pdf, findings = draw(pages, front)
-        laid = Part("", "", pdf, "").pages
-        total = laid + (Part("", "", findings, "").pages if findings else 0)
-        if (laid, total) == (pages, front):
+        front = pages + behind
+        rows = _index_rows(
+            placed, extra, [front + 1 + n for n in accumulate(sizes[:-1], initial=0)]
+        )
+        listed = key_findings(placed, {int(r.number): r.page for r in rows if r.number})
+        lay = partial(whole, findings=listed, findings_page=pages + 1 if more else None)
+        if alone:
+            pdf = lay_out_index(drawing, rows, lay, options.template_dir)
+        else:
+            pdf = lay(index=rows).pdf
+        if (laid := Part("", "", pdf, "").pages) != pages:
+            pages = laid  # the cover's length was guessed wrong: its numbers are redrawn
+            continue
+        findings = render_findings(listed, options.template_dir) if more else None
+        if (drawn := Part("", "", findings, "").pages if findings else 0) == behind:
             break
-        pages, front = laid, total
+        behind = drawn
+    if more and findings is None:  # the cover's length never settled: the page it names is due
+        findings = render_findings(listed, options.template_dir)
     cover_part = Part("Cover and index", "", pdf, _stamp(head, "cover"), drawn=True)
     if findings is None:
         return cover_part, None

@@ -96,10 +96,12 @@ def even_light(grey: Image.Image) -> Image.Image:
     sheet = np.asarray(small.filter(ImageFilter.MinFilter(_PAPER_WINDOW + 2)), dtype=np.float32)
     desk = sheet < _DESK * float(np.percentile(sheet, 90))
     grown = Image.fromarray((desk * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(5))
-    shade = np.asarray(small.resize(grey.size), dtype=np.float32)
-    evened = np.asarray(grey, dtype=np.float32) * 255.0 / np.maximum(shade, 1.0)
-    evened[np.asarray(grown.resize(grey.size)) > 127] = 255.0
-    return Image.fromarray(evened.clip(0, 255).astype(np.uint8))
+    # in 16-bit integers, in place: a 40-megapixel photo must not take floats for every pixel
+    evened = np.asarray(grey, dtype=np.uint16) * 255
+    evened //= np.maximum(np.asarray(small.resize(grey.size)), 1)
+    np.minimum(evened, 255, out=evened)
+    evened[np.asarray(grown.resize(grey.size)) > 127] = 255
+    return Image.fromarray(evened.astype(np.uint8))
 
 
 PARTLY_READ = 0.95  # a page with less of its print in words read may have lost text
