@@ -75,3 +75,30 @@ def test_a_study_in_another_character_set_keeps_its_letters(tmp_path: Path):
     [item] = scan_folder(tmp_path).items
     assert item.study.description == "ГРУДНАЯ ПОЛОСТЬ"
     assert item.identity.name == "Иванов Иван"
+
+
+def test_an_element_of_an_unknown_value_representation_is_left_out_not_fatal(tmp_path: Path):
+    """A damaged header the scan accepts must not stop the bundle that reads it back."""
+    from recordpack.options import BuildOptions, ReadOptions
+    from recordpack.pipeline import build_packet
+    from recordpack.read.dicom import header_text
+    from tests.builders import dicom_dataset
+
+    ds = dicom_dataset()
+    ds.StudyTime = "093000"
+    ds.save_as(tmp_path / "good.dcm", enforce_file_format=True, implicit_vr=False)
+    data = (tmp_path / "good.dcm").read_bytes()
+    at = data.index(b"\x08\x00\x30\x00TM")  # (0008,0030) StudyTime, explicit VR "TM"
+    records = tmp_path / "r"
+    records.mkdir()
+    # its VR made "T\0" and its length 0, as a damaged copy may have it: pydicom gives up on it
+    (records / "IM1").write_bytes(data[: at + 4] + b"T\x00\x00\x00" + data[at + 14 :])
+    values = header_text(records / "IM1", ["StudyTime", "StudyDescription", "PatientName"])
+    assert values["StudyTime"] == "" and values["PatientName"] == "TEST^PATIENT"
+    result = build_packet(
+        records,
+        BuildOptions(
+            output=tmp_path / "p.pdf", bundle=tmp_path / "b", read=ReadOptions(ocr_lang=None)
+        ),
+    )
+    assert result.bundle is not None and (tmp_path / "b" / "DICOMDIR").exists()

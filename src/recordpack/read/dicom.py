@@ -278,8 +278,14 @@ class _Values:
         self.encoding = self._CHARSETS.get(value) if isinstance(value, str) else None
 
     def raw_text(self, keyword: str) -> str | None:
-        """The element's bytes as text, or None when pydicom already holds a converted value."""
-        item = self.ds.get_item(_tag(keyword))
+        """The element's bytes as text, or None when pydicom already holds a converted value.
+
+        An element pydicom cannot even take apart (an unknown value representation) is "".
+        """
+        try:
+            item = self.ds.get_item(_tag(keyword))
+        except Exception:  # pydicom raises NotImplementedError, ValueError, KeyError... here
+            return ""
         value: Any = item.value if isinstance(item, RawDataElement) else None
         if isinstance(value, bytes):
             return value.decode(self.encoding or "latin-1", "replace").strip(" \x00")
