@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
@@ -301,6 +302,7 @@ def with_extra_stream(data: bytes, stream_bytes: bytes, filters: int, *, direct:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_a_page_of_nested_deflate_is_copied_as_it_is_never_inflated():
     import zlib
 

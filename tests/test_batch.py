@@ -66,6 +66,7 @@ def test_a_failure_is_one_result_and_the_others_are_built(tmp_path: Path):
     assert sorted(p.name for p in out.glob("*.pdf")) == [f"patient-{n}.pdf" for n in range(4)]
 
 
+@pytest.mark.slow
 def test_a_second_run_rebuilds_nothing_and_a_changed_file_rebuilds_one(tmp_path: Path):
     jobs = patients(tmp_path, broken=False)
     out = tmp_path / "out"
@@ -129,6 +130,7 @@ def test_config_file_names_outputs_and_is_validated(
         load_config(config)
 
 
+@pytest.mark.slow
 @pytest.mark.enable_socket
 @pytest.mark.allow_hosts(["127.0.0.1"])
 def test_dask_executor_builds_the_same_packets(tmp_path: Path):
@@ -158,6 +160,7 @@ def test_dask_executor_builds_the_same_packets(tmp_path: Path):
         assert Path(line["output"]).parent == tmp_path / "dask"
 
 
+@pytest.mark.slow
 def test_interrupting_a_batch_leaves_no_partial_output(tmp_path: Path):
     count = 12  # far more than two workers finish in the moment after the first packet
     jobs = patients(tmp_path, count=count, broken=False)

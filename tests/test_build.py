@@ -250,6 +250,7 @@ def test_hostile_inputs_are_cleaned_or_listed(tmp_path: Path):
     assert len(report["items"]) == 2
 
 
+@pytest.mark.slow
 def test_encrypted_packet_opens_only_with_the_password(tmp_path: Path):
     shutil.copytree(EXAMPLE, tmp_path / "r")
     out = tmp_path / "p.pdf"
@@ -301,6 +302,7 @@ def test_a_clinic_template_overrides_the_cover(tmp_path: Path):
     assert "Northside Clinic referral" in page_texts(out)[0]
 
 
+@pytest.mark.slow
 def test_date_order_and_attached_originals(tmp_path: Path):
     shutil.copytree(EXAMPLE, tmp_path / "r")
     out = tmp_path / "p.pdf"

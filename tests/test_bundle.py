@@ -2,6 +2,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from recordpack.cli import app
@@ -10,6 +11,7 @@ from tests.builders import EXAMPLE
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_reports_profile_zip_has_no_images(tmp_path: Path):
     shutil.copytree(EXAMPLE, tmp_path / "r")
     result = runner.invoke(
@@ -74,6 +76,7 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.mark.slow
 def test_index_htm_opens_in_headless_chromium_with_every_link_resolved(tmp_path: Path):
     import subprocess
     from html.parser import HTMLParser

@@ -1,6 +1,8 @@
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.builders import EXAMPLE
 
 
@@ -161,6 +163,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_an_exit_code_with_a_message_never_an_internal_error(tmp_path: Path):
     import subprocess
     import sys

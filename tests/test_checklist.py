@@ -124,6 +124,7 @@ def test_a_report_without_its_images_leaves_the_images_missing(records: Path):
     assert not report.complete
 
 
+@pytest.mark.slow
 def test_physical_items_come_from_the_patient_file(records: Path):
     requested = PhysicalRecord(
         "pathology slides", source="Cascade Pathology", requested=dt.date(2026, 10, 2)

@@ -74,6 +74,7 @@ def test_text_from_records_is_never_read_as_markup(captured):
     assert "[required]" in captured.export_text()
 
 
+@pytest.mark.slow
 def test_escape_sequences_in_names_and_titles_never_reach_the_terminal(tmp_path: Path):
     (tmp_path / "evil\x1b]0;owned\x07.pdf").write_bytes(
         pdf_bytes(["SURGICAL PATHOLOGY REPORT \x1b[2J", "Final diagnosis: benign"])

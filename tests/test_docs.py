@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from recordpack.cli import app
@@ -41,6 +42,7 @@ def test_shell_completion_is_offered():
     assert "--install-completion" in result.stdout and "Examples:" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_example_letter_is_what_request_writes_today(tmp_path: Path):
     docs = make_docs()
     docs.example_outputs(tmp_path)

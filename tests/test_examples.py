@@ -55,6 +55,7 @@ def test_readme_starts_with_the_two_setup_commands():
     assert (ROOT / ".ci" / "run").read_text().count('pip install -e "\\.\\[test\\]"') == 1
 
 
+@pytest.mark.slow
 def test_readme_main_command_runs_on_the_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     command = shlex.split(README.split("&& ", 1)[1].split("\n", 1)[0])
     assert command[:2] == ["recordpack", "build"]

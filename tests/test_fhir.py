@@ -114,6 +114,7 @@ def test_the_cover_sections_are_narratives_with_untrusted_text_escaped(built):
     assert patient["identifier"] == [{"type": {"text": "MRN"}, "value": "448812"}]
 
 
+@pytest.mark.slow
 def test_fhir_from_the_command_line_and_never_into_the_records(tmp_path: Path):
     run = [sys.executable, "-m", "recordpack", "build", str(EXAMPLE), "--no-ocr", "--no-cache"]
     into_records = ["--fhir", str(EXAMPLE / "x.fhir.json")]

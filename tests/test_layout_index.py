@@ -65,6 +65,7 @@ def _pages(pdf: bytes) -> int:
     return len(pikepdf.open(io.BytesIO(pdf)).pages)
 
 
+@pytest.mark.slow
 def test_the_index_length_is_known_before_it_is_laid_out():
     """The guess that lets the cover be laid out once holds for short, long and file-dated rows."""
     for count, file_dated_every in ((40, 0), (150, 7), (300, 3)):
@@ -88,6 +89,7 @@ def _fonts(pdf: bytes) -> int:
         return len({f.objgen for page in doc.pages for f in page.Resources.Font.values()})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("titles", "file_dated_every", "split"),
     [
@@ -122,6 +124,7 @@ def test_a_long_index_laid_out_in_two_halves_is_the_same_pages(
         assert _fonts(two) > _fonts(one) if split else two == one
 
 
+@pytest.mark.slow
 def test_a_short_index_or_a_single_worker_lays_it_out_in_one_run():
     short, whole = _cover(40, TITLES)
     long, whole_long = _cover(2 * SPLIT_AFTER, TITLES)

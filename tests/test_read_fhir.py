@@ -249,6 +249,7 @@ TYPES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(resource_type=TYPES, body=st.dictionaries(st.text(max_size=12), JSON, max_size=6))
 def test_any_json_under_a_resource_type_reads_or_is_a_read_error(

@@ -47,6 +47,7 @@ def _png(image) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_scans_are_read_classified_and_dated_from_ocr(tmp_path: Path):
     cache = ScanCache(tmp_path / "cache.sqlite")
     inv = scan_folder(scanned_folder(tmp_path / "r"), cache=cache)
@@ -64,6 +65,7 @@ def test_scans_are_read_classified_and_dated_from_ocr(tmp_path: Path):
     assert cache.db.execute("SELECT COUNT(*) FROM ocr_pages").fetchone()[0] == 4
 
 
+@pytest.mark.slow
 def test_ocr_is_never_redone_for_the_same_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     cache = ScanCache(tmp_path / "cache.sqlite")
     folder = scanned_folder(tmp_path / "r")
@@ -78,6 +80,7 @@ def test_ocr_is_never_redone_for_the_same_content(tmp_path: Path, monkeypatch: p
     assert [i.text for i in again.items] == [i.text for i in first.items]
 
 
+@pytest.mark.slow
 def test_scanned_pages_are_searchable_in_the_packet_and_barely_grow(tmp_path: Path):
     folder = scanned_folder(tmp_path / "r")
     out = tmp_path / "packet.pdf"
@@ -142,6 +145,7 @@ def app_module():
     return app
 
 
+@pytest.mark.slow
 def test_iphone_heic_photos_are_read_and_placed(tmp_path: Path):
     from recordpack.read import image
 
@@ -185,6 +189,7 @@ def _joined(*pdfs: bytes) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_a_scanned_page_inside_a_text_pdf_is_read_and_found_as_its_own_report(tmp_path: Path):
     from tests.builders import pages_pdf
     from tests.test_understand_split import CT
@@ -234,6 +239,7 @@ def _layer_lines(pdf: Path, page: int) -> list[str]:
     return [" ".join(line.split()) for line in out.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("angle", [90, 180])
 def test_a_page_on_its_side_or_upside_down_is_read_and_shown_upright(tmp_path: Path, angle: int):
     turned = (

@@ -185,6 +185,7 @@ sent = 2026-01-05
 """
 
 
+@pytest.mark.slow
 def test_request_and_check_from_the_command_line(tmp_path: Path):
     records = tmp_path / "records"
     shutil.copytree(EXAMPLE, records)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).parent.parent / "src" / "recordpack"
 MAX_LINES = 60
 
@@ -96,6 +98,7 @@ def test_the_import_reader_tells_modules_from_names(tmp_path: Path):
     assert runtime_imports(tmp_path / "b.py") == set()
 
 
+@pytest.mark.slow
 def test_each_module_imports_alone():
     code = (
         "import importlib, sys\n"
