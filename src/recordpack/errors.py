@@ -28,13 +28,15 @@ class Terminated(KeyboardInterrupt):
 
 
 def quiet_worker() -> None:
-    """A worker process's start: SIGTERM ends it at once, without a traceback.
+    """A worker process's start: SIGTERM and Ctrl-C end it at once, without a traceback.
 
-    Workers are forked with the command's own handler, which turns SIGTERM into
-    :class:`Terminated` so that the command removes its temporaries; in a worker that only
-    printed a traceback per process. The command itself still cleans up.
+    Workers are forked with the command's own handlers, which turn SIGTERM into
+    :class:`Terminated` and Ctrl-C into KeyboardInterrupt so that the command removes its
+    temporaries; in a worker that only printed a traceback per process (or left one waiting
+    for its next job alive while the command waited for it). The command itself cleans up.
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class RecordpackError(Exception):
