@@ -222,30 +222,28 @@ def read_share(png: bytes, words: list[tuple[int, int, int, int]]) -> float:
     return round(float(ink[covered].sum()) / total, 3)
 
 
-def _word_boxes(tsv: str) -> list[tuple[int, int, int, int]]:
-    """The boxes (left, top, width, height) of the words read with some confidence."""
-    boxes = []
+def _words(tsv: str) -> list[tuple[float, tuple[int, int, int, int]]]:
+    """Each recognised word (a row of level 5 with text): its confidence and its box."""
+    words = []
     for line in tsv.splitlines()[1:]:
         fields = line.split("\t")
         if len(fields) == 12 and fields[0] == "5" and fields[11].strip():
             try:
-                if float(fields[10]) >= READ_CONFIDENCE:
-                    boxes.append((int(fields[6]), int(fields[7]), int(fields[8]), int(fields[9])))
+                box = (int(fields[6]), int(fields[7]), int(fields[8]), int(fields[9]))
+                words.append((float(fields[10]), box))
             except ValueError:
                 continue
-    return boxes
+    return words
+
+
+def _word_boxes(tsv: str) -> list[tuple[int, int, int, int]]:
+    """The boxes (left, top, width, height) of the words read with some confidence."""
+    return [box for confidence, box in _words(tsv) if confidence >= READ_CONFIDENCE]
 
 
 def _mean_confidence(tsv: str) -> float:
-    """Mean confidence of the recognised words (rows of level 5 with text)."""
-    values = []
-    for line in tsv.splitlines()[1:]:
-        fields = line.split("\t")
-        if len(fields) == 12 and fields[0] == "5" and fields[11].strip():
-            try:
-                values.append(float(fields[10]))
-            except ValueError:
-                continue
+    """Mean confidence of the recognised words."""
+    values = [confidence for confidence, _ in _words(tsv)]
     return round(sum(values) / len(values), 1) if values else 0.0
 
 
